@@ -1,0 +1,98 @@
+# Tandem - build, run and test.
+#   make          build build/tandemd and build/tandemctl
+#   make run      start tandemd on SQLite in the foreground with a demo account
+#   make check    unit + integration tests, C built with ASan+UBSan
+#   make fuzz     run the libFuzzer targets for a bounded time (clang)
+#   make bench    LMTP benchmark against Dovecot (tests/bench/lmtp)
+
+BUILD ?= build
+SAN ?=
+PKGS := libevent libevent_pthreads gmime-3.0 sqlite3 libpq libcrypt zlib openssl
+
+CC ?= cc
+OPT ?= -O2
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) -pthread
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_SAN := -fsanitize=address,undefined
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+INCLUDES := -Idaemon/src -Idaemon/src/lib -Idaemon/src/storage -Idaemon/src/net -Idaemon/src/auth -I$(BUILD)
+CFLAGS_ALL = $(CFLAGS_BASE) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS)
+LIBS = $(LDFLAGS_SAN) $(PKG_LIBS) -pthread
+
+notest = $(filter-out %/test-%.c %/fuzz-%.c,$(1))
+LIB_SRCS := $(call notest,$(wildcard daemon/src/lib/*.c daemon/src/storage/*.c \
+	daemon/src/net/*.c daemon/src/lmtp/*.c daemon/src/auth/*.c))
+CTL_SRCS := $(call notest,$(wildcard daemon/tools/*.c))
+TEST_SRCS := $(wildcard daemon/src/*/test-*.c daemon/tools/test-*.c)
+FUZZ_SRCS := $(wildcard daemon/src/*/fuzz-*.c)
+SCHEMA_SQL := $(wildcard schema/*/[0-9][0-9][0-9]-*.sql)
+
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/schema-files.o
+CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out daemon/tools/tandemctl.c,$(CTL_SRCS)))
+TESTS := $(patsubst daemon/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+FUZZ_REPLAY := $(patsubst daemon/src/%.c,$(BUILD)/replay/%,$(FUZZ_SRCS))
+
+.PHONY: all deps run check check-unit check-bats fuzz bench clean tests
+all: deps-quiet $(BUILD)/tandemd $(BUILD)/tandemctl
+
+deps:
+	@daemon/deps.sh
+deps-quiet:
+	@[ -n "$(NODEPS)" ] || daemon/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/schema-files.c: $(SCHEMA_SQL) daemon/gen-schema.sh
+	@mkdir -p $(BUILD)
+	daemon/gen-schema.sh schema > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/schema-files.o: $(BUILD)/schema-files.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/libtandem.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tandemd: $(BUILD)/obj/daemon/src/tandemd.o $(BUILD)/libtandem.a
+	$(CC) -o $@ $^ $(LIBS)
+
+$(BUILD)/tandemctl: $(BUILD)/obj/daemon/tools/tandemctl.o $(CTL_OBJS) $(BUILD)/libtandem.a
+	$(CC) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: daemon/%.c $(CTL_OBJS) $(BUILD)/libtandem.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Idaemon/tools -o $@ $< $(CTL_OBJS) $(BUILD)/libtandem.a $(LIBS) -lcmocka
+
+# fuzz targets built with a plain main() that replays files: runs under gcc
+$(BUILD)/replay/%: daemon/src/%.c tests/helpers/fuzz-replay.c $(BUILD)/libtandem.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< tests/helpers/fuzz-replay.c $(BUILD)/libtandem.a $(LIBS)
+
+tests: all $(TESTS) $(FUZZ_REPLAY)
+
+run: all
+	@tests/helpers/make-run.sh $(BUILD)
+
+# The whole suite runs on binaries built with ASan + UBSan.
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 NODEPS=1 tests
+	@BUILD=build/asan tests/run-tests.sh
+
+check-unit: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 NODEPS=1 tests
+	@BUILD=build/asan tests/run-tests.sh unit
+
+fuzz: deps
+	@tests/helpers/fuzz.sh
+
+bench: all
+	@tests/bench/lmtp $(BENCH_ARGS)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# run-tests.sh - run the unit tests (cmocka), the fuzz corpus replays and the
+# bats integration suites against the binaries in $BUILD, then print one
+# summary line "N passed, N failed, N skipped". Exit 1 if anything failed.
+# Usage: tests/run-tests.sh [unit|bats|all] [bats files...]
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build/asan}
+export BUILD
+what=${1:-all}
+[ $# -gt 0 ] && shift
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
+# GLib (under GMime) must not keep slices the leak checker cannot see
+export G_SLICE=always-malloc G_DEBUG=gc-friendly
+
+passed=0 failed=0 skipped=0
+failures=()
+log_dir=$BUILD/test-logs
+mkdir -p "$log_dir"
+
+run_unit() {
+	local t name out rc p f
+	while IFS= read -r t; do
+		name=${t#"$BUILD"/tests/}
+		out="$log_dir/$(echo "$name" | tr / _).log"
+		"$t" >"$out" 2>&1
+		rc=$?
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+		s=$(grep -c '^\[  SKIPPED \]' "$out")
+		p=${p:-0} f=${f:-0}
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1 # crashed or sanitizer report
+		fi
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		if [ "$f" -gt 0 ]; then
+			failures+=("unit $name (log: $out)")
+			echo "FAIL unit $name"; tail -n 30 "$out" | sed 's/^/    /'
+		else
+			echo "ok   unit $name ($p passed${s:+, $s skipped})"
+		fi
+	done < <(find "$BUILD/tests" -type f -name 'test-*' -perm -u+x 2>/dev/null | sort)
+}
+
+run_replay() {
+	local r target corpus out
+	while IFS= read -r r; do
+		target=$(basename "$r")
+		corpus=tests/fuzz-corpus/${target#fuzz-}
+		out="$log_dir/replay-$target.log"
+		if [ ! -d "$corpus" ]; then
+			echo "FAIL replay $target: no corpus at $corpus"
+			failed=$((failed + 1)); failures+=("replay $target")
+			continue
+		fi
+		if "$r" "$corpus" >"$out" 2>&1; then
+			echo "ok   replay $target ($(find "$corpus" -type f | wc -l) inputs)"
+			passed=$((passed + 1))
+		else
+			echo "FAIL replay $target (log: $out)"; tail -n 30 "$out" | sed 's/^/    /'
+			failed=$((failed + 1)); failures+=("replay $target")
+		fi
+	done < <(find "$BUILD/replay" -type f -name 'fuzz-*' -perm -u+x 2>/dev/null | sort)
+}
+
+run_bats() {
+	local files=("$@") out line
+	[ ${#files[@]} -gt 0 ] || files=(tests/*.bats)
+	out="$log_dir/bats.tap"
+	: >"$out"
+	bats --tap "${files[@]}" 2>&1 | tee "$out" | while IFS= read -r line; do
+		case "$line" in
+		"ok "*"# skip"*) echo "skip $line" ;;
+		"ok "*) echo "ok   ${line#ok }" ;;
+		"not ok "*) echo "FAIL ${line#not ok }" ;;
+		"#"*) echo "    $line" ;;
+		esac
+	done
+	local p f s
+	s=$(grep -c '^ok .*# skip' "$out")
+	p=$(($(grep -c '^ok ' "$out") - s))
+	f=$(grep -c '^not ok ' "$out")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	if [ "$f" -gt 0 ]; then
+		while IFS= read -r line; do failures+=("bats ${line#not ok }"); done < <(grep '^not ok ' "$out")
+	fi
+	if ! grep -q '^1\.\.' "$out"; then
+		echo "FAIL bats did not run (see $out)"; failed=$((failed + 1)); failures+=("bats run")
+	fi
+}
+
+case "$what" in
+unit) run_unit; run_replay ;;
+bats) run_bats "$@" ;;
+all) run_unit; run_replay; run_bats "$@" ;;
+*) echo "usage: $0 [unit|bats|all] [bats files...]" >&2; exit 2 ;;
+esac
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
