@@ -22,7 +22,7 @@ INCLUDES := -Idaemon/src -Idaemon/src/lib -Idaemon/src/storage -Idaemon/src/net 
 CFLAGS_ALL = $(CFLAGS_BASE) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS)
 LIBS = $(LDFLAGS_SAN) $(PKG_LIBS) -pthread
 
-notest = $(filter-out %/test-%.c %/fuzz-%.c,$(1))
+notest = $(foreach f,$(1),$(if $(filter test-% fuzz-%,$(notdir $(f))),,$(f)))
 LIB_SRCS := $(call notest,$(wildcard daemon/src/lib/*.c daemon/src/storage/*.c \
 	daemon/src/net/*.c daemon/src/lmtp/*.c daemon/src/auth/*.c))
 CTL_SRCS := $(call notest,$(wildcard daemon/tools/*.c))

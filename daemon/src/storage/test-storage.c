@@ -1,0 +1,1331 @@
+/* test-storage.c - unit tests of the storage engine (storage.h) on a
+ * temporary SQLite file, and the same cases on PostgreSQL when
+ * TANDEM_TEST_PGSQL_URI names a scratch database (its public schema is
+ * dropped before each test):
+ *   export TANDEM_TEST_PGSQL_URI=$(tests/helpers/pgsql-start.sh /tmp/pg)
+ *
+ * Looks inside the database (storage-private.h) only to check reference
+ * counts and to corrupt them on purpose.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "storage-private.h"
+#include "mime.h"
+#include "xalloc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct env {
+	char dir[64];
+	char path[128];
+	struct storage *storage;
+	struct storage_conn *conn;
+	struct storage_settings set;
+	bool pgsql;
+};
+
+#define assert_result(got, want)                                                           \
+	do {                                                                               \
+		enum storage_result g_ = (got), w_ = (want);                               \
+		if (g_ != w_)                                                              \
+			fail_msg("%s: got %s, want %s (%s)", #got, storage_result_str(g_),  \
+				 storage_result_str(w_), env->conn->error);                \
+	} while (0)
+#define assert_int(got, want)                                                              \
+	do {                                                                               \
+		long long g_ = (long long)(got), w_ = (long long)(want);                   \
+		if (g_ != w_)                                                              \
+			fail_msg("%s: got %lld, want %lld", #got, g_, w_);                 \
+	} while (0)
+#define assert_str(got, want)                                                              \
+	do {                                                                               \
+		const char *g_ = (got), *w_ = (want);                                      \
+		if (strcmp(g_, w_) != 0)                                                   \
+			fail_msg("%s: got \"%s\", want \"%s\"", #got, g_, w_);             \
+	} while (0)
+
+/* ---- fixtures ---- */
+
+static int env_start(struct env *env)
+{
+	const char *error;
+	if (storage_init(&env->set, &env->storage, &error) < 0) {
+		print_error("storage_init: %s\n", error);
+		return -1;
+	}
+	if (storage_connect(env->storage, &env->conn, &error) < 0) {
+		print_error("storage_connect: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+static void env_stop(struct env *env)
+{
+	storage_disconnect(&env->conn);
+	storage_deinit(&env->storage);
+}
+
+static int setup_sqlite(void **state)
+{
+	struct env *env = xcalloc(1, sizeof(*env));
+	snprintf(env->dir, sizeof(env->dir), "/tmp/test-storage.XXXXXX");
+	if (mkdtemp(env->dir) == NULL)
+		return -1;
+	snprintf(env->path, sizeof(env->path), "%s/tandem.db", env->dir);
+	env->set = (struct storage_settings){ .driver = "sqlite", .sqlite_path = env->path,
+					      .busy_timeout_ms = 10000, .commit_batch_max = 64 };
+	*state = env;
+	return env_start(env);
+}
+
+static int setup_pgsql(void **state)
+{
+	struct env *env = xcalloc(1, sizeof(*env));
+	struct db_conn *dbc;
+	char error[256];
+	env->pgsql = true;
+	env->set = (struct storage_settings){ .driver = "pgsql",
+					      .pgsql_uri = getenv("TANDEM_TEST_PGSQL_URI"),
+					      .busy_timeout_ms = 10000, .commit_batch_max = 64 };
+	*state = env;
+	if (db_driver_pgsql.connect(&env->set, &dbc, error, sizeof(error)) != DB_OK) {
+		print_error("pgsql connect: %s\n", error);
+		return -1;
+	}
+	enum db_status status = db_driver_pgsql.exec_script(dbc,
+		"DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
+	db_driver_pgsql.disconnect(&dbc);
+	return status == DB_OK ? env_start(env) : -1;
+}
+
+static int teardown(void **state)
+{
+	struct env *env = *state;
+	env_stop(env);
+	if (!env->pgsql) {
+		const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+		for (size_t i = 0; i < 4; i++) {
+			char file[160];
+			snprintf(file, sizeof(file), "%s%s", env->path, suffixes[i]);
+			unlink(file);
+		}
+		rmdir(env->dir);
+	}
+	free(env);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+/* One integer from SQL run directly on the database. */
+static int64_t sql_int(struct env *env, const char *sql)
+{
+	int64_t value;
+	bool found;
+	enum db_status status = sdb_int(env->conn, sql, DB_NOARGS, &value, &found);
+	if (status != DB_OK)
+		fail_msg("%s: got db status %d, want ok (%s)", sql, status,
+			 env->conn->db->error(env->conn->dbc));
+	return value;
+}
+
+static void sql_exec(struct env *env, const char *sql)
+{
+	enum db_status status = sdb_exec(env->conn, sql, DB_NOARGS);
+	if (status != DB_OK)
+		fail_msg("%s: got db status %d, want ok (%s)", sql, status,
+			 env->conn->db->error(env->conn->dbc));
+}
+
+static int64_t add_user(struct env *env, const char *address)
+{
+	struct storage_user user;
+	assert_result(storage_user_add(env->conn, address, "{PLAIN}x", NULL), STORAGE_OK);
+	assert_result(storage_user_get(env->conn, address, &user, NULL), STORAGE_OK);
+	return user.id;
+}
+
+/* example.test with alice, bob and carol; ids in ids_r (may be NULL). */
+static void add_example(struct env *env, int64_t ids_r[3])
+{
+	static const char *const names[] = { "alice@example.test", "bob@example.test",
+					     "carol@example.test" };
+	assert_result(storage_domain_add(env->conn, "example.test", NULL), STORAGE_OK);
+	for (size_t i = 0; i < 3; i++) {
+		int64_t id = add_user(env, names[i]);
+		if (ids_r != NULL)
+			ids_r[i] = id;
+	}
+}
+
+/* A multipart message: a text part and an attachment, each given. */
+static char *make_message(const char *subject, const char *text, const char *attachment)
+{
+	return xasprintf("From: Alice <alice@example.test>\r\n"
+			 "To: bob@example.test\r\n"
+			 "Subject: %s\r\n"
+			 "Message-ID: <%s@example.test>\r\n"
+			 "MIME-Version: 1.0\r\n"
+			 "Content-Type: multipart/mixed; boundary=\"=-b\"\r\n"
+			 "\r\n"
+			 "--=-b\r\n"
+			 "Content-Type: text/plain; charset=utf-8\r\n"
+			 "\r\n"
+			 "%s\r\n"
+			 "--=-b\r\n"
+			 "Content-Type: application/octet-stream\r\n"
+			 "Content-Transfer-Encoding: base64\r\n"
+			 "\r\n"
+			 "%s\r\n"
+			 "--=-b--\r\n", subject, subject, text, attachment);
+}
+
+static struct mime_message *parse(const char *raw)
+{
+	struct mime_message *msg;
+	const char *error;
+	if (mime_message_parse((const unsigned char *)raw, strlen(raw), &msg, &error) < 0)
+		fail_msg("mime_message_parse: %s", error);
+	return msg;
+}
+
+/* Deliver raw synchronously to users (INBOX, quota enforced); results in rcpts. */
+static enum storage_result deliver(struct env *env, const char *raw, const int64_t *users,
+				   size_t count, struct storage_delivery_rcpt *rcpts)
+{
+	struct mime_message *msg = parse(raw);
+	struct storage_delivery delivery = { .message = msg, .internal_date = 1700000000,
+					     .rcpts = rcpts, .rcpt_count = count };
+	for (size_t i = 0; i < count; i++) {
+		rcpts[i] = (struct storage_delivery_rcpt){ .user_id = users[i],
+							   .enforce_quota = true };
+	}
+	enum storage_result result = storage_deliver(env->conn, &delivery, NULL);
+	mime_message_free(&msg);
+	return result;
+}
+
+static int64_t inbox_id(struct env *env, int64_t user_id)
+{
+	struct storage_mailbox box;
+	assert_result(storage_mailbox_get(env->conn, user_id, "INBOX", &box, NULL), STORAGE_OK);
+	return box.id;
+}
+
+static void count_problem(const char *problem, void *context)
+{
+	(void)problem;
+	(*(unsigned *)context)++;
+}
+
+static unsigned check(struct env *env, bool repair)
+{
+	unsigned problems = 0, reported = 0;
+	assert_result(storage_check(env->conn, repair, count_problem, &reported, &problems, NULL),
+		      STORAGE_OK);
+	assert_int(reported, problems);
+	return problems;
+}
+
+/* ---- names and results ---- */
+
+static void test_result_str(void **state)
+{
+	static const struct {
+		enum storage_result result;
+		const char *want;
+	} cases[] = {
+		{ STORAGE_OK, "ok" },
+		{ STORAGE_ERR_TEMP, "temporary failure" },
+		{ STORAGE_ERR_NOTFOUND, "not found" },
+		{ STORAGE_ERR_EXISTS, "already exists" },
+		{ STORAGE_ERR_NOQUOTA, "quota exceeded" },
+		{ STORAGE_ERR_INVALID, "invalid" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_str(storage_result_str(cases[i].result), cases[i].want);
+}
+
+static void test_address_normalize(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *want; /* NULL: refused */
+	} cases[] = {
+		{ "Alice@Example.TEST", "alice@example.test" },
+		{ "a.b+c-d_e@sub.example.test", "a.b+c-d_e@sub.example.test" },
+		{ "noat", NULL },
+		{ "two@at@example.test", NULL },
+		{ "@example.test", NULL },
+		{ "alice@", NULL },
+		{ "alice@example..test", NULL },
+		{ "alice@example.test.", NULL },
+		{ "al ice@example.test", NULL },
+		{ "al\"ice@example.test", NULL },
+		{ "alice@exa mple.test", NULL },
+		{ "alice@ex\xc3\xa4mple.test", NULL },
+		{ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@a.test", NULL },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[STORAGE_ADDRESS_MAX + 1];
+		const char *error = NULL;
+		int ret = storage_address_normalize(cases[i].in, out, sizeof(out), &error);
+		if (cases[i].want == NULL) {
+			if (ret != -1)
+				fail_msg("%s: got accepted as %s, want refused", cases[i].in, out);
+			assert_non_null(error);
+		} else {
+			if (ret != 0)
+				fail_msg("%s: got refused (%s), want %s", cases[i].in, error,
+					 cases[i].want);
+			assert_str(out, cases[i].want);
+		}
+	}
+}
+
+/* ---- schema ---- */
+
+static void test_schema(void **state)
+{
+	struct env *env = *state;
+	int version, from, to;
+	assert_result(storage_schema_version(env->conn, &version, NULL), STORAGE_OK);
+	assert_int(version, storage_schema_latest());
+	assert_true(storage_schema_latest() >= 1);
+	assert_result(storage_migrate(env->conn, &from, &to, NULL), STORAGE_OK);
+	assert_int(from, storage_schema_latest());
+	assert_int(to, storage_schema_latest());
+	/* a second start on the same database neither migrates nor fails */
+	env_stop(env);
+	assert_int(env_start(env), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM schema_version"), 1);
+}
+
+/* ---- domains, users, aliases ---- */
+
+static void test_domain(void **state)
+{
+	struct env *env = *state;
+	struct storage_domain domain;
+	assert_result(storage_domain_add(env->conn, "Example.TEST", NULL), STORAGE_OK);
+	assert_result(storage_domain_add(env->conn, "example.test", NULL), STORAGE_ERR_EXISTS);
+	assert_result(storage_domain_add(env->conn, "bad..test", NULL), STORAGE_ERR_INVALID);
+	assert_result(storage_domain_add(env->conn, NULL, NULL), STORAGE_ERR_INVALID);
+	assert_result(storage_domain_get(env->conn, "nowhere.test", &domain, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_domain_set_quota(env->conn, "example.test", 1000, 10, NULL),
+		      STORAGE_OK);
+	assert_result(storage_domain_set_quota(env->conn, "nowhere.test", 1, 1, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_domain_set_quota(env->conn, "example.test", -1, 1, NULL),
+		      STORAGE_ERR_INVALID);
+	add_user(env, "alice@example.test");
+	assert_result(storage_alias_add(env->conn, "info@example.test", "alice@example.test",
+					NULL), STORAGE_OK);
+	assert_result(storage_domain_get(env->conn, "EXAMPLE.test", &domain, NULL), STORAGE_OK);
+	assert_str(domain.name, "example.test");
+	assert_int(domain.default_quota_bytes, 1000);
+	assert_int(domain.default_quota_messages, 10);
+	assert_int(domain.user_count, 1);
+	assert_int(domain.alias_count, 1);
+	assert_result(storage_domain_del(env->conn, "example.test", false, NULL),
+		      STORAGE_ERR_EXISTS);
+	assert_result(storage_domain_del(env->conn, "nowhere.test", true, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_domain_del(env->conn, "example.test", true, NULL), STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM users"), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mailboxes"), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM aliases"), 0);
+	assert_result(storage_domain_get(env->conn, "example.test", &domain, NULL),
+		      STORAGE_ERR_NOTFOUND);
+}
+
+static void collect_name(const struct storage_mailbox *box, void *context)
+{
+	char *names = context;
+	strcat(names, box->name);
+	strcat(names, box->special_use[0] != '\0' ? box->special_use : "");
+	strcat(names, " ");
+}
+
+static void count_user(const struct storage_user *user, void *context)
+{
+	(void)user;
+	(*(int *)context)++;
+}
+
+static void test_user(void **state)
+{
+	struct env *env = *state;
+	struct storage_user user;
+	char names[512] = "";
+	int count = 0;
+	assert_result(storage_user_add(env->conn, "alice@example.test", "", NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_domain_add(env->conn, "example.test", NULL), STORAGE_OK);
+	assert_result(storage_domain_add(env->conn, "other.test", NULL), STORAGE_OK);
+	assert_result(storage_domain_set_quota(env->conn, "example.test", 5000, 7, NULL),
+		      STORAGE_OK);
+	assert_result(storage_user_add(env->conn, "Alice@Example.test", "{CRYPT}h", NULL),
+		      STORAGE_OK);
+	assert_result(storage_user_add(env->conn, "alice@example.test", "", NULL),
+		      STORAGE_ERR_EXISTS);
+	assert_result(storage_user_add(env->conn, "not-an-address", "", NULL),
+		      STORAGE_ERR_INVALID);
+	assert_result(storage_user_add(env->conn, "bob@other.test", NULL, NULL), STORAGE_OK);
+	assert_result(storage_user_get(env->conn, "ALICE@example.test", &user, NULL),
+		      STORAGE_OK);
+	assert_str(user.address, "alice@example.test");
+	assert_str(user.password_hash, "{CRYPT}h");
+	assert_str(user.source, "sql");
+	assert_int(user.quota_bytes, 5000);
+	assert_int(user.quota_messages, 7);
+	assert_int(user.used_bytes, 0);
+	assert_true(user.created > 0);
+	int64_t id = user.id;
+	assert_result(storage_user_get_by_id(env->conn, id, &user, NULL), STORAGE_OK);
+	assert_str(user.address, "alice@example.test");
+	assert_result(storage_user_get_by_id(env->conn, id + 1000, &user, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_mailbox_list(env->conn, id, collect_name, names, NULL),
+		      STORAGE_OK);
+	assert_str(names, "INBOX Archive\\Archive Drafts\\Drafts Junk\\Junk Sent\\Sent "
+			  "Trash\\Trash ");
+
+	assert_result(storage_user_set_password(env->conn, "alice@example.test", "{X}y", NULL),
+		      STORAGE_OK);
+	assert_result(storage_user_set_quota(env->conn, "alice@example.test", 1, 2, NULL),
+		      STORAGE_OK);
+	assert_result(storage_user_set_quota(env->conn, "nobody@example.test", 1, 2, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_user_set_password(env->conn, "alice@example.test", "a\nb", NULL),
+		      STORAGE_ERR_INVALID);
+	assert_result(storage_user_get(env->conn, "alice@example.test", &user, NULL),
+		      STORAGE_OK);
+	assert_str(user.password_hash, "{X}y");
+	assert_int(user.quota_bytes, 1);
+	assert_int(user.quota_messages, 2);
+
+	assert_result(storage_user_list(env->conn, NULL, count_user, &count, NULL), STORAGE_OK);
+	assert_int(count, 2);
+	count = 0;
+	assert_result(storage_user_list(env->conn, "other.test", count_user, &count, NULL),
+		      STORAGE_OK);
+	assert_int(count, 1);
+	assert_result(storage_user_list(env->conn, "nowhere.test", count_user, &count, NULL),
+		      STORAGE_ERR_NOTFOUND);
+
+	assert_result(storage_user_del(env->conn, "alice@example.test", NULL), STORAGE_OK);
+	assert_result(storage_user_del(env->conn, "alice@example.test", NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_user_get(env->conn, "alice@example.test", &user, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mailboxes"), 6);
+}
+
+static void collect_alias(const struct storage_alias *alias, void *context)
+{
+	char *out = context;
+	strcat(out, alias->address);
+	strcat(out, ">");
+	strcat(out, alias->target);
+	strcat(out, " ");
+}
+
+static void test_alias(void **state)
+{
+	struct env *env = *state;
+	char list[512] = "";
+	add_example(env, NULL);
+	assert_result(storage_alias_add(env->conn, "team@elsewhere.test", "alice@example.test",
+					NULL), STORAGE_ERR_NOTFOUND);
+	assert_result(storage_alias_add(env->conn, "Team@example.test", "Alice@example.test",
+					NULL), STORAGE_OK);
+	assert_result(storage_alias_add(env->conn, "team@example.test", "alice@example.test",
+					NULL), STORAGE_ERR_EXISTS);
+	assert_result(storage_alias_add(env->conn, "team@example.test", "bob@example.test",
+					NULL), STORAGE_OK);
+	assert_result(storage_alias_add(env->conn, "fwd@example.test", "someone@far.test",
+					NULL), STORAGE_OK);
+	assert_result(storage_alias_add(env->conn, "team@example.test", "bad", NULL),
+		      STORAGE_ERR_INVALID);
+	assert_result(storage_alias_add(env->conn, "self@example.test", "self@example.test",
+					NULL), STORAGE_ERR_INVALID);
+	assert_result(storage_alias_list(env->conn, "example.test", collect_alias, list, NULL),
+		      STORAGE_OK);
+	assert_str(list, "fwd@example.test>someone@far.test team@example.test>alice@example.test "
+			 "team@example.test>bob@example.test ");
+	assert_result(storage_alias_del(env->conn, "team@example.test", "bob@example.test",
+					NULL), STORAGE_OK);
+	assert_result(storage_alias_del(env->conn, "team@example.test", "bob@example.test",
+					NULL), STORAGE_ERR_NOTFOUND);
+	assert_result(storage_alias_del(env->conn, "fwd@example.test", NULL, NULL), STORAGE_OK);
+	list[0] = '\0';
+	assert_result(storage_alias_list(env->conn, NULL, collect_alias, list, NULL), STORAGE_OK);
+	assert_str(list, "team@example.test>alice@example.test ");
+}
+
+/* ---- recipient resolution ---- */
+
+static void test_recipient(void **state)
+{
+	static const char *const aliases[][2] = {
+		{ "team@example.test", "alice@example.test" },
+		{ "team@example.test", "bob@example.test" },
+		{ "all@example.test", "team@example.test" },
+		{ "all@example.test", "alice@example.test" },
+		{ "all@example.test", "carol@example.test" },
+		{ "loop1@example.test", "loop2@example.test" },
+		{ "loop2@example.test", "loop1@example.test" },
+		{ "loop2@example.test", "carol@example.test" },
+		{ "ext@example.test", "someone@far.test" },
+		{ "mixed@example.test", "someone@far.test" },
+		{ "mixed@example.test", "bob@example.test" },
+		{ "lists@example.test", "bob+lists@example.test" },
+		{ "dangling@example.test", "ghost@example.test" },
+		{ "c0@example.test", "c1@example.test" }, { "c1@example.test", "c2@example.test" },
+		{ "c2@example.test", "c3@example.test" }, { "c3@example.test", "c4@example.test" },
+		{ "c4@example.test", "c5@example.test" }, { "c5@example.test", "c6@example.test" },
+		{ "c6@example.test", "c7@example.test" }, { "c7@example.test", "alice@example.test" },
+		{ "d0@example.test", "c0@example.test" },
+	};
+	static const struct {
+		const char *address;
+		enum storage_result want;
+		const char *users;   /* which of alice/bob/carol, as "abc" letters */
+		size_t external;
+		const char *detail;
+	} cases[] = {
+		{ "alice@example.test", STORAGE_OK, "a", 0, "" },
+		{ "ALICE@Example.Test", STORAGE_OK, "a", 0, "" },
+		{ "alice+work@example.test", STORAGE_OK, "a", 0, "work" },
+		{ "nobody@example.test", STORAGE_ERR_NOTFOUND, "", 0, "" },
+		{ "alice@far.test", STORAGE_ERR_NOTFOUND, "", 0, "" },
+		{ "not an address", STORAGE_ERR_INVALID, "", 0, "" },
+		{ "team@example.test", STORAGE_OK, "ab", 0, "" },
+		{ "team+x@example.test", STORAGE_OK, "ab", 0, "x" },
+		{ "all@example.test", STORAGE_OK, "abc", 0, "" },
+		{ "loop1@example.test", STORAGE_OK, "c", 0, "" },
+		{ "ext@example.test", STORAGE_ERR_NOTFOUND, "", 1, "" },
+		{ "mixed@example.test", STORAGE_OK, "b", 1, "" },
+		{ "lists@example.test", STORAGE_OK, "b", 0, "" },
+		{ "dangling@example.test", STORAGE_ERR_NOTFOUND, "", 0, "" },
+		{ "c0@example.test", STORAGE_OK, "a", 0, "" },       /* 8 hops: followed */
+		{ "d0@example.test", STORAGE_ERR_NOTFOUND, "", 0, "" }, /* 9 hops: cut */
+	};
+	struct env *env = *state;
+	int64_t ids[3];
+	add_example(env, ids);
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		assert_result(storage_alias_add(env->conn, aliases[i][0], aliases[i][1], NULL),
+			      STORAGE_OK);
+	struct storage_recipient *rcpt = xmalloc(sizeof(*rcpt));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum storage_result got = storage_recipient_resolve(env->conn, cases[i].address,
+								    rcpt, NULL);
+		if (got != cases[i].want)
+			fail_msg("%s: got %s, want %s", cases[i].address, storage_result_str(got),
+				 storage_result_str(cases[i].want));
+		char users[4] = "";
+		for (size_t u = 0; got == STORAGE_OK && u < rcpt->user_count; u++) {
+			for (size_t k = 0; k < 3; k++) {
+				if (rcpt->user_ids[u] == ids[k] && strlen(users) < 3)
+					users[strlen(users)] = (char)('a' + k);
+			}
+		}
+		/* order of expansion is not promised: compare as sets */
+		for (const char *w = cases[i].users; *w != '\0'; w++) {
+			if (strchr(users, *w) == NULL)
+				fail_msg("%s: got users \"%s\", want \"%s\"", cases[i].address,
+					 users, cases[i].users);
+		}
+		if (strlen(users) != strlen(cases[i].users) ||
+		    (got == STORAGE_OK && rcpt->user_count != strlen(cases[i].users)))
+			fail_msg("%s: got users \"%s\" (%zu), want \"%s\"", cases[i].address,
+				 users, rcpt->user_count, cases[i].users);
+		if (rcpt->external_count != cases[i].external)
+			fail_msg("%s: got %zu external, want %zu", cases[i].address,
+				 rcpt->external_count, cases[i].external);
+		if (got == STORAGE_OK && strcmp(rcpt->detail, cases[i].detail) != 0)
+			fail_msg("%s: got detail \"%s\", want \"%s\"", cases[i].address,
+				 rcpt->detail, cases[i].detail);
+	}
+	free(rcpt);
+}
+
+/* ---- mailboxes ---- */
+
+static void test_mailbox(void **state)
+{
+	static const char *const bad_names[] = {
+		"", "/a", "a/", "a//b", "a*", "a%b", "a\x01", "\xff\xfe",
+	};
+	struct env *env = *state;
+	struct storage_mailbox box;
+	char names[512] = "";
+	add_example(env, NULL);
+	int64_t uid = add_user(env, "dave@example.test");
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		enum storage_result got = storage_mailbox_create(env->conn, uid, bad_names[i], NULL,
+								 NULL);
+		if (got != STORAGE_ERR_INVALID)
+			fail_msg("create \"%s\": got %s, want invalid", bad_names[i],
+				 storage_result_str(got));
+	}
+	assert_result(storage_mailbox_create(env->conn, uid, "X", "\\Bogus", NULL),
+		      STORAGE_ERR_INVALID);
+	assert_result(storage_mailbox_create(env->conn, uid, "Work/Projects/A", NULL, NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_create(env->conn, uid, "Work/Projects/A", NULL, NULL),
+		      STORAGE_ERR_EXISTS);
+	assert_result(storage_mailbox_create(env->conn, uid, "inbox", NULL, NULL),
+		      STORAGE_ERR_EXISTS);
+	assert_result(storage_mailbox_create(env->conn, uid, "Flagged", "\\Flagged", NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_get(env->conn, uid, "Work/Projects", &box, NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_get(env->conn, uid, "inBox", &box, NULL), STORAGE_OK);
+	assert_str(box.name, "INBOX");
+	assert_int(box.uidnext, 1);
+	assert_int(box.message_count, 0);
+	assert_true(box.uidvalidity > 0);
+	assert_true(box.subscribed);
+	assert_result(storage_mailbox_get(env->conn, uid, "Nope", &box, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_mailbox_delete(env->conn, uid, "INBOX", NULL), STORAGE_ERR_INVALID);
+	assert_result(storage_mailbox_delete(env->conn, uid, "Inbox", NULL), STORAGE_ERR_INVALID);
+	assert_result(storage_mailbox_delete(env->conn, uid, "Nope", NULL), STORAGE_ERR_NOTFOUND);
+
+	assert_result(storage_mailbox_rename(env->conn, uid, "Work", "Work/Sub", NULL),
+		      STORAGE_ERR_INVALID);
+	assert_result(storage_mailbox_rename(env->conn, uid, "Work", "Sent", NULL),
+		      STORAGE_ERR_EXISTS);
+	assert_result(storage_mailbox_rename(env->conn, uid, "Nope", "Other", NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_mailbox_rename(env->conn, uid, "Work", "Old/Job", NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_list(env->conn, uid, collect_name, names, NULL),
+		      STORAGE_OK);
+	assert_str(names, "INBOX Archive\\Archive Drafts\\Drafts Flagged\\Flagged Junk\\Junk "
+			  "Old Old/Job Old/Job/Projects Old/Job/Projects/A Sent\\Sent "
+			  "Trash\\Trash ");
+	assert_result(storage_mailbox_delete(env->conn, uid, "Old/Job/Projects/A", NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_get(env->conn, uid, "Old/Job/Projects/A", &box, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	/* another user's mailboxes are not touched */
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mailboxes WHERE name = 'INBOX'"), 4);
+}
+
+static void test_rename_inbox(void **state)
+{
+	struct env *env = *state;
+	struct storage_delivery_rcpt rcpts[1];
+	struct storage_mailbox box;
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("one", "text one", "QUJD");
+	assert_result(deliver(env, raw, ids, 1, rcpts), STORAGE_OK);
+	assert_result(deliver(env, raw, ids, 1, rcpts), STORAGE_OK);
+	assert_result(storage_mailbox_create(env->conn, ids[0], "INBOX/Child", NULL, NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_rename(env->conn, ids[0], "INBOX", "Before", NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "INBOX", &box, NULL), STORAGE_OK);
+	assert_int(box.message_count, 0);
+	assert_int(box.uidnext, 3);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "INBOX/Child", &box, NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "Before", &box, NULL), STORAGE_OK);
+	assert_int(box.message_count, 2);
+	assert_int(box.uidnext, 3);
+	unsigned char *data;
+	size_t size;
+	assert_result(storage_mail_read(env->conn, box.id, 2, &data, &size, NULL), STORAGE_OK);
+	assert_int(size, strlen(raw));
+	free(data);
+	assert_int(check(env, false), 0);
+	free(raw);
+}
+
+/* ---- delivery and reading back ---- */
+
+static void test_deliver_read(void **state)
+{
+	struct env *env = *state;
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("hello", "Hello \xc3\xa4 world", "AAECAwQFBgcICQ==");
+	const char *trace = "Return-Path: <alice@example.test>\r\n"
+			    "Delivered-To: bob@example.test\r\n";
+	struct mime_message *msg = parse(raw);
+	struct storage_delivery_rcpt rcpt = { .user_id = ids[1], .trace = trace,
+					      .flags = STORAGE_FLAG_SEEN, .enforce_quota = true };
+	struct storage_delivery delivery = { .message = msg, .internal_date = 1700000000,
+					     .rcpts = &rcpt, .rcpt_count = 1 };
+	assert_result(storage_deliver(env->conn, &delivery, NULL), STORAGE_OK);
+	assert_result(delivery.result, STORAGE_OK);
+	assert_result(rcpt.result, STORAGE_OK);
+	assert_int(rcpt.uid_r, 1);
+	assert_int(rcpt.mailbox_id_r, inbox_id(env, ids[1]));
+
+	unsigned char *data;
+	size_t size;
+	assert_result(storage_mail_read(env->conn, rcpt.mailbox_id_r, 1, &data, &size, NULL),
+		      STORAGE_OK);
+	size_t want = strlen(trace) + strlen(raw);
+	assert_int(size, want);
+	if (memcmp(data, trace, strlen(trace)) != 0 ||
+	    memcmp(data + strlen(trace), raw, strlen(raw)) != 0)
+		fail_msg("read back: got \"%s\", want trace + message", (char *)data);
+	free(data);
+	assert_result(storage_mail_read(env->conn, rcpt.mailbox_id_r, 2, &data, &size, NULL),
+		      STORAGE_ERR_NOTFOUND);
+
+	char *envelope, *bodystructure;
+	assert_result(storage_mail_cached(env->conn, rcpt.mailbox_id_r, 1, &envelope,
+					  &bodystructure, NULL), STORAGE_OK);
+	assert_str(envelope, msg->envelope);
+	assert_str(bodystructure, msg->bodystructure);
+	free(envelope);
+	free(bodystructure);
+	assert_result(storage_mail_cached(env->conn, rcpt.mailbox_id_r, 9, &envelope,
+					  &bodystructure, NULL), STORAGE_ERR_NOTFOUND);
+
+	struct storage_mailbox box;
+	struct storage_user user;
+	assert_result(storage_mailbox_get(env->conn, ids[1], "INBOX", &box, NULL), STORAGE_OK);
+	assert_int(box.uidnext, 2);
+	assert_int(box.message_count, 1);
+	assert_int(box.byte_count, want);
+	assert_result(storage_user_get_by_id(env->conn, ids[1], &user, NULL), STORAGE_OK);
+	assert_int(user.used_bytes, want);
+	assert_int(user.used_messages, 1);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM header_fields WHERE name = 'subject' "
+			   "AND value = 'hello'"), 1);
+	mime_message_free(&msg);
+	free(raw);
+	assert_int(check(env, false), 0);
+}
+
+static void test_deliver_mailbox(void **state)
+{
+	struct env *env = *state;
+	struct storage_mailbox box;
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("m", "t", "QQ==");
+	struct mime_message *msg = parse(raw);
+	struct storage_delivery_rcpt rcpts[3] = {
+		{ .user_id = ids[0], .mailbox = "Lists/tandem" },
+		{ .user_id = ids[0], .mailbox = "inbox" },
+		{ .user_id = ids[0], .mailbox = "bad//name" },
+	};
+	struct storage_delivery delivery = { .message = msg, .internal_date = 1,
+					     .rcpts = rcpts, .rcpt_count = 3 };
+	assert_result(storage_deliver(env->conn, &delivery, NULL), STORAGE_OK);
+	assert_result(rcpts[0].result, STORAGE_OK);
+	assert_result(rcpts[1].result, STORAGE_OK);
+	assert_result(rcpts[2].result, STORAGE_ERR_INVALID);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "Lists/tandem", &box, NULL),
+		      STORAGE_OK);
+	assert_int(box.id, rcpts[0].mailbox_id_r);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "Lists", &box, NULL), STORAGE_OK);
+	assert_int(rcpts[1].mailbox_id_r, inbox_id(env, ids[0]));
+	assert_int(sql_int(env, "SELECT refcount FROM messages"), 2);
+	mime_message_free(&msg);
+	free(raw);
+	assert_int(check(env, false), 0);
+}
+
+static void test_single_instance(void **state)
+{
+	struct env *env = *state;
+	struct storage_delivery_rcpt rcpts[3];
+	int64_t ids[3];
+	add_example(env, ids);
+	char *a = make_message("first", "one text", "U0hBUkVEIEFUVEFDSE1FTlQ=");
+	char *b = make_message("second", "another text", "U0hBUkVEIEFUVEFDSE1FTlQ=");
+	assert_result(deliver(env, a, &ids[0], 1, rcpts), STORAGE_OK);
+	assert_result(deliver(env, b, &ids[1], 1, rcpts), STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mime_parts WHERE refcount = 2"), 1);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mime_parts"), 3);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 2);
+
+	char *c = make_message("third", "to everyone", "Y2NjYw==");
+	assert_result(deliver(env, c, ids, 3, rcpts), STORAGE_OK);
+	for (size_t i = 0; i < 3; i++)
+		assert_result(rcpts[i].result, STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 3);
+	assert_int(sql_int(env, "SELECT MAX(refcount) FROM messages"), 3);
+	assert_int(check(env, false), 0);
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void test_quota(void **state)
+{
+	struct env *env = *state;
+	struct storage_delivery_rcpt rcpts[3];
+	struct storage_user user;
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("big", "some text", "QUJDREVGR0g=");
+	size_t size = strlen(raw);
+	/* alice: room for exactly one; bob: unlimited; carol: one message */
+	assert_result(storage_user_set_quota(env->conn, "alice@example.test",
+					     (int64_t)size + 10, 0, NULL), STORAGE_OK);
+	assert_result(storage_user_set_quota(env->conn, "carol@example.test", 0, 1, NULL),
+		      STORAGE_OK);
+	assert_result(deliver(env, raw, ids, 3, rcpts), STORAGE_OK);
+	assert_result(rcpts[0].result, STORAGE_OK);
+	assert_result(rcpts[1].result, STORAGE_OK);
+	assert_result(rcpts[2].result, STORAGE_OK);
+	assert_result(deliver(env, raw, ids, 3, rcpts), STORAGE_OK);
+	assert_result(rcpts[0].result, STORAGE_ERR_NOQUOTA);
+	assert_result(rcpts[1].result, STORAGE_OK);
+	assert_result(rcpts[2].result, STORAGE_ERR_NOQUOTA);
+	assert_int(rcpts[0].uid_r, 0);
+	assert_int(rcpts[1].uid_r, 2);
+	assert_result(storage_user_get_by_id(env->conn, ids[0], &user, NULL), STORAGE_OK);
+	assert_int(user.used_bytes, size);
+	assert_int(user.used_messages, 1);
+	assert_int(sql_int(env, "SELECT refcount FROM messages ORDER BY id DESC LIMIT 1"), 1);
+
+	/* an administrator's import ignores the quota */
+	struct mime_message *msg = parse(raw);
+	struct storage_delivery_rcpt rcpt = { .user_id = ids[0], .enforce_quota = false };
+	struct storage_delivery delivery = { .message = msg, .rcpts = &rcpt, .rcpt_count = 1 };
+	assert_result(storage_deliver(env->conn, &delivery, NULL), STORAGE_OK);
+	assert_result(rcpt.result, STORAGE_OK);
+	/* nobody gets it: no message row is left behind */
+	int64_t before = sql_int(env, "SELECT COUNT(*) FROM messages");
+	rcpt = (struct storage_delivery_rcpt){ .user_id = ids[2], .enforce_quota = true };
+	assert_result(storage_deliver(env->conn, &delivery, NULL), STORAGE_OK);
+	assert_result(rcpt.result, STORAGE_ERR_NOQUOTA);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), before);
+	rcpt = (struct storage_delivery_rcpt){ .user_id = ids[2] + 1000 };
+	assert_result(storage_deliver(env->conn, &delivery, NULL), STORAGE_OK);
+	assert_result(rcpt.result, STORAGE_ERR_NOTFOUND);
+	mime_message_free(&msg);
+	free(raw);
+	assert_int(check(env, false), 0);
+}
+
+static void test_deliver_invalid(void **state)
+{
+	struct env *env = *state;
+	int64_t ids[3];
+	add_example(env, ids);
+	struct storage_delivery_rcpt rcpt = { .user_id = ids[0] };
+	struct storage_delivery delivery = { .message = NULL, .rcpts = &rcpt, .rcpt_count = 1 };
+	assert_result(storage_deliver(env->conn, &delivery, NULL), STORAGE_ERR_INVALID);
+	assert_result(delivery.result, STORAGE_ERR_INVALID);
+	assert_true(delivery.error[0] != '\0');
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mailbox_messages"), 0);
+}
+
+/* ---- flags, expunge, releasing references ---- */
+
+struct mail_seen {
+	uint32_t flags;
+	char keywords[64];
+	int64_t modseq;
+	int count;
+};
+
+static void collect_mail(const struct storage_mail *mail, void *context)
+{
+	struct mail_seen *seen = context;
+	seen->flags = mail->flags;
+	storage_strlcpy(seen->keywords, mail->keywords, sizeof(seen->keywords));
+	seen->modseq = mail->modseq;
+	seen->count++;
+}
+
+static void test_flags(void **state)
+{
+	struct env *env = *state;
+	struct storage_delivery_rcpt rcpts[1];
+	struct mail_seen seen = { 0 };
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("f", "t", "QQ==");
+	assert_result(deliver(env, raw, ids, 1, rcpts), STORAGE_OK);
+	int64_t box = rcpts[0].mailbox_id_r;
+	assert_result(storage_mail_list(env->conn, box, collect_mail, &seen, NULL), STORAGE_OK);
+	int64_t modseq = seen.modseq;
+	assert_result(storage_mail_set_flags(env->conn, box, 1,
+					     STORAGE_FLAG_SEEN | STORAGE_FLAG_FLAGGED,
+					     "$Important work", NULL), STORAGE_OK);
+	memset(&seen, 0, sizeof(seen));
+	assert_result(storage_mail_list(env->conn, box, collect_mail, &seen, NULL), STORAGE_OK);
+	assert_int(seen.count, 1);
+	assert_int(seen.flags, STORAGE_FLAG_SEEN | STORAGE_FLAG_FLAGGED);
+	assert_str(seen.keywords, "$Important work");
+	assert_true(seen.modseq > modseq);
+	assert_result(storage_mail_set_flags(env->conn, box, 1, 0x100, NULL, NULL),
+		      STORAGE_ERR_INVALID);
+	assert_result(storage_mail_set_flags(env->conn, box, 1, 0, "bad(kw", NULL),
+		      STORAGE_ERR_INVALID);
+	assert_result(storage_mail_set_flags(env->conn, box, 7, 0, NULL, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_mail_set_flags(env->conn, box + 1000, 1, 0, NULL, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_result(storage_mail_list(env->conn, box + 1000, collect_mail, &seen, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_int(check(env, false), 0);
+	free(raw);
+}
+
+static void test_expunge(void **state)
+{
+	struct env *env = *state;
+	struct storage_delivery_rcpt rcpts[2];
+	struct storage_mailbox box;
+	struct storage_user user;
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("x", "shared by two", "WFhYWA==");
+	assert_result(deliver(env, raw, ids, 2, rcpts), STORAGE_OK);
+	int64_t alice_box = rcpts[0].mailbox_id_r, bob_box = rcpts[1].mailbox_id_r;
+	assert_result(storage_mailbox_get(env->conn, ids[0], "INBOX", &box, NULL), STORAGE_OK);
+	int64_t modseq = box.highestmodseq;
+
+	assert_result(storage_mail_expunge(env->conn, alice_box, 1, NULL), STORAGE_OK);
+	assert_result(storage_mail_expunge(env->conn, alice_box, 1, NULL), STORAGE_ERR_NOTFOUND);
+	assert_int(sql_int(env, "SELECT refcount FROM messages"), 1);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mime_parts"), 2);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "INBOX", &box, NULL), STORAGE_OK);
+	assert_true(box.highestmodseq > modseq);
+	assert_int(box.message_count, 0);
+	assert_result(storage_user_get_by_id(env->conn, ids[0], &user, NULL), STORAGE_OK);
+	assert_int(user.used_bytes, 0);
+	assert_int(user.used_messages, 0);
+
+	assert_result(storage_mail_expunge(env->conn, bob_box, 1, NULL), STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM message_segments"), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM header_fields"), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mime_parts"), 0);
+	assert_int(check(env, false), 0);
+	free(raw);
+}
+
+static void test_delete_releases(void **state)
+{
+	struct env *env = *state;
+	struct storage_delivery_rcpt rcpts[2];
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("y", "kept text", "WVlZWQ==");
+	char *other = make_message("z", "other text", "WVlZWQ==");
+	assert_result(deliver(env, raw, ids, 2, rcpts), STORAGE_OK);
+	assert_result(deliver(env, other, ids, 1, rcpts), STORAGE_OK);
+	assert_result(storage_mailbox_rename(env->conn, ids[0], "INBOX", "Work", NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_delete(env->conn, ids[0], "Work", NULL), STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 1);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mime_parts"), 2);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mime_parts WHERE refcount = 1"), 2);
+	assert_int(check(env, false), 0);
+	assert_result(storage_user_del(env->conn, "bob@example.test", NULL), STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mime_parts"), 0);
+	assert_int(check(env, false), 0);
+	free(raw);
+	free(other);
+}
+
+/* ---- integrity check ---- */
+
+static void test_check_repair(void **state)
+{
+	struct env *env = *state;
+	struct storage_delivery_rcpt rcpts[3];
+	int64_t ids[3];
+	add_example(env, ids);
+	char *a = make_message("a", "text a", "QUFBQQ==");
+	char *b = make_message("b", "text b", "QUFBQQ==");
+	assert_result(deliver(env, a, ids, 3, rcpts), STORAGE_OK);
+	assert_result(deliver(env, b, ids, 1, rcpts), STORAGE_OK);
+	assert_int(check(env, true), 0);
+
+	sql_exec(env, "UPDATE mime_parts SET refcount = refcount + 5");  /* 3 parts */
+	sql_exec(env, "UPDATE messages SET refcount = 7 WHERE refcount = 3");
+	sql_exec(env, "UPDATE users SET used_bytes = used_bytes + 1");    /* 3 users */
+	sql_exec(env, "UPDATE mailboxes SET uidnext = 1 WHERE name = 'INBOX'"); /* 3 */
+	sql_exec(env, "UPDATE mailboxes SET highestmodseq = 0 WHERE name = 'INBOX' "
+		      "AND user_id = (SELECT MIN(id) FROM users)");
+	enum db_status status = sdb_exec(env->conn,
+		"INSERT INTO mime_parts (hash, size, refcount, data) VALUES ($1, 3, 1, $2)",
+		DB_ARGS(DB_BLOB("0123456789abcdef0123456789abcdef", 32), DB_BLOB("abc", 3)));
+	assert_int(status, DB_OK);
+	status = sdb_exec(env->conn,
+		"INSERT INTO messages (size, header_size, line_count, refcount, envelope, "
+		"bodystructure, body, has_8bit, bare_lf, created) "
+		"VALUES (0, 0, 0, 0, '', '', '', 0, 0, 0)", DB_NOARGS);
+	assert_int(status, DB_OK);
+
+	unsigned want = 3 + 1 + 3 + 3 + 1 + 1 + 1;
+	assert_int(check(env, false), want);
+	assert_int(check(env, false), want); /* a check alone changes nothing */
+	assert_int(check(env, true), want);
+	assert_int(check(env, false), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mime_parts"), 3);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 2);
+
+	/* the mail is still whole and delivery continues at the right uid */
+	unsigned char *data;
+	size_t size;
+	assert_result(storage_mail_read(env->conn, rcpts[0].mailbox_id_r, 2, &data, &size, NULL),
+		      STORAGE_OK);
+	assert_int(size, strlen(b));
+	free(data);
+	assert_result(deliver(env, b, ids, 1, rcpts), STORAGE_OK);
+	assert_int(rcpts[0].uid_r, 3);
+	assert_int(check(env, false), 0);
+	free(a);
+	free(b);
+}
+
+static void test_stats(void **state)
+{
+	struct env *env = *state;
+	struct storage_delivery_rcpt rcpts[3];
+	struct storage_stats stats;
+	int64_t ids[3];
+	add_example(env, ids);
+	assert_result(storage_alias_add(env->conn, "x@example.test", "alice@example.test", NULL),
+		      STORAGE_OK);
+	char *a = make_message("a", "text a", "QUFBQQ==");
+	assert_result(deliver(env, a, ids, 3, rcpts), STORAGE_OK);
+	assert_result(storage_get_stats(env->conn, &stats, NULL), STORAGE_OK);
+	assert_int(stats.domains, 1);
+	assert_int(stats.users, 3);
+	assert_int(stats.aliases, 1);
+	assert_int(stats.mailboxes, 18);
+	assert_int(stats.mails, 3);
+	assert_int(stats.messages, 1);
+	assert_int(stats.parts, 2);
+	assert_int(stats.logical_bytes, 3 * strlen(a));
+	assert_int(stats.part_bytes, strlen("text a") + strlen("QUFBQQ=="));
+	free(a);
+}
+
+/* ---- the group committer ---- */
+
+struct waiter {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned done, ok;
+};
+
+static void delivery_done(struct storage_delivery *delivery, void *context)
+{
+	struct waiter *w = context;
+	pthread_mutex_lock(&w->lock);
+	w->done++;
+	if (delivery->result == STORAGE_OK && delivery->rcpts[0].result == STORAGE_OK)
+		w->ok++;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void waiter_wait(struct waiter *w, unsigned count)
+{
+	pthread_mutex_lock(&w->lock);
+	while (w->done < count)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
+#define GC_THREADS 8
+#define GC_PER_THREAD 25
+
+struct gc_thread {
+	struct storage *storage;
+	const struct mime_message *msg;
+	int64_t user_id;
+	struct waiter *waiter;
+	struct storage_delivery deliveries[GC_PER_THREAD];
+	struct storage_delivery_rcpt rcpts[GC_PER_THREAD];
+};
+
+static void *gc_thread_run(void *arg)
+{
+	struct gc_thread *t = arg;
+	for (size_t i = 0; i < GC_PER_THREAD; i++) {
+		t->rcpts[i] = (struct storage_delivery_rcpt){ .user_id = t->user_id,
+							      .enforce_quota = true };
+		t->deliveries[i] = (struct storage_delivery){ .message = t->msg,
+							      .internal_date = 1,
+							      .rcpts = &t->rcpts[i],
+							      .rcpt_count = 1 };
+		storage_deliver_async(t->storage, &t->deliveries[i], delivery_done, t->waiter);
+	}
+	return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+	struct env *env = *state;
+	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+	struct gc_thread *threads = xcalloc(GC_THREADS, sizeof(*threads));
+	pthread_t tids[GC_THREADS];
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("gc", "group commit", "R0NHQw==");
+	struct mime_message *msg = parse(raw);
+	for (size_t i = 0; i < GC_THREADS; i++) {
+		threads[i] = (struct gc_thread){ .storage = env->storage, .msg = msg,
+						 .user_id = ids[i % 3], .waiter = &w };
+		assert_int(pthread_create(&tids[i], NULL, gc_thread_run, &threads[i]), 0);
+	}
+	for (size_t i = 0; i < GC_THREADS; i++)
+		pthread_join(tids[i], NULL);
+	waiter_wait(&w, GC_THREADS * GC_PER_THREAD);
+	assert_int(w.ok, GC_THREADS * GC_PER_THREAD);
+	assert_int(storage_deliveries_pending(env->storage), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mailbox_messages"),
+		   GC_THREADS * GC_PER_THREAD);
+	assert_int(sql_int(env, "SELECT COUNT(DISTINCT uid) FROM mailbox_messages "
+			   "WHERE mailbox_id = (SELECT MIN(mailbox_id) FROM mailbox_messages)"),
+		   sql_int(env, "SELECT COUNT(*) FROM mailbox_messages "
+			   "WHERE mailbox_id = (SELECT MIN(mailbox_id) FROM mailbox_messages)"));
+	assert_int(sql_int(env, "SELECT refcount FROM mime_parts ORDER BY refcount LIMIT 1"),
+		   GC_THREADS * GC_PER_THREAD);
+	assert_int(check(env, false), 0);
+	mime_message_free(&msg);
+	free(raw);
+	free(threads);
+}
+
+/* A delivery that fails inside a batch is rolled back alone. */
+static void test_group_commit_isolation(void **state)
+{
+	struct env *env = *state;
+	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+	struct storage_delivery deliveries[3];
+	struct storage_delivery_rcpt rcpts[3];
+	char sql[512];
+	int64_t ids[3];
+	add_example(env, ids);
+	int64_t bob_inbox = inbox_id(env, ids[1]);
+	if (env->pgsql) {
+		sql_exec(env, "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS "
+			      "'BEGIN RAISE EXCEPTION ''test failure''; END'");
+		snprintf(sql, sizeof(sql), "CREATE TRIGGER test_fail BEFORE INSERT ON "
+			 "mailbox_messages FOR EACH ROW WHEN (NEW.mailbox_id = %lld) "
+			 "EXECUTE FUNCTION test_fail()", (long long)bob_inbox);
+	} else {
+		snprintf(sql, sizeof(sql), "CREATE TRIGGER test_fail BEFORE INSERT ON "
+			 "mailbox_messages WHEN NEW.mailbox_id = %lld "
+			 "BEGIN SELECT RAISE(ABORT, 'test failure'); END", (long long)bob_inbox);
+	}
+	sql_exec(env, sql);
+	char *raw = make_message("iso", "isolation", "SVNP");
+	struct mime_message *msg = parse(raw);
+
+	/* hold the write lock so the three are queued together */
+	const char *error;
+	assert_result(storage_begin(env->conn, true, &error), STORAGE_OK);
+	for (size_t i = 0; i < 3; i++) {
+		rcpts[i] = (struct storage_delivery_rcpt){ .user_id = ids[i == 1 ? 1 : 0] };
+		deliveries[i] = (struct storage_delivery){ .message = msg, .rcpts = &rcpts[i],
+							   .rcpt_count = 1 };
+		storage_deliver_async(env->storage, &deliveries[i], delivery_done, &w);
+	}
+	usleep(100 * 1000);
+	storage_rollback(env->conn);
+	waiter_wait(&w, 3);
+	assert_result(deliveries[0].result, STORAGE_OK);
+	assert_result(deliveries[1].result, STORAGE_ERR_TEMP);
+	assert_result(rcpts[1].result, STORAGE_ERR_TEMP);
+	assert_true(strstr(deliveries[1].error, "test failure") != NULL);
+	assert_result(deliveries[2].result, STORAGE_OK);
+	assert_int(rcpts[2].uid_r, 2);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 2);
+	assert_int(sql_int(env, "SELECT used_messages FROM users WHERE address = "
+			   "'bob@example.test'"), 0);
+
+	/* the synchronous path rolls back the same way */
+	assert_result(storage_deliver(env->conn, &deliveries[1], NULL), STORAGE_ERR_TEMP);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 2);
+	assert_int(check(env, false), 0);
+	mime_message_free(&msg);
+	free(raw);
+}
+
+/* storage_deinit finishes what is queued: every callback is called. */
+static void test_deinit_drains(void **state)
+{
+	struct env *env = *state;
+	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+	enum { COUNT = 50 };
+	struct storage_delivery *deliveries = xcalloc(COUNT, sizeof(*deliveries));
+	struct storage_delivery_rcpt *rcpts = xcalloc(COUNT, sizeof(*rcpts));
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("drain", "drain", "RFJBSU4=");
+	struct mime_message *msg = parse(raw);
+	for (size_t i = 0; i < COUNT; i++) {
+		rcpts[i] = (struct storage_delivery_rcpt){ .user_id = ids[0] };
+		deliveries[i] = (struct storage_delivery){ .message = msg, .rcpts = &rcpts[i],
+							   .rcpt_count = 1 };
+		storage_deliver_async(env->storage, &deliveries[i], delivery_done, &w);
+	}
+	env_stop(env);
+	assert_int(w.done, COUNT);
+	assert_int(w.ok, COUNT);
+	assert_int(env_start(env), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mailbox_messages"), COUNT);
+	mime_message_free(&msg);
+	free(raw);
+	free(deliveries);
+	free(rcpts);
+}
+
+/* ---- the SQLite driver ---- */
+
+static void test_sqlite_driver(void **state)
+{
+	struct env *env = *state;
+	struct db_result *res = NULL;
+	if (env->pgsql)
+		skip();
+	const struct db_driver *db = db_driver_find("sqlite");
+	assert_ptr_equal(db, &db_driver_sqlite);
+	assert_null(db_driver_find("oracle"));
+	assert_ptr_equal(db_driver_find("pgsql"), &db_driver_pgsql);
+	struct db_conn *c = env->conn->dbc;
+	/* $2 before $1, bound by name */
+	assert_int(db->query(c, "SELECT $2 - $1", DB_ARGS(DB_INT(1), DB_INT(10)), &res), DB_OK);
+	assert_true(db->next(res));
+	assert_int(db->get_int(res, 0), 9);
+	/* the same statement again while the first is still open */
+	struct db_result *res2 = NULL;
+	assert_int(db->query(c, "SELECT $2 - $1", DB_ARGS(DB_INT(5), DB_INT(6)), &res2), DB_OK);
+	assert_true(db->next(res2));
+	assert_int(db->get_int(res2, 0), 1);
+	assert_false(db->next(res2));
+	db->result_free(&res2);
+	assert_false(db->next(res));
+	assert_int(db->result_status(res), DB_OK);
+	db->result_free(&res);
+	assert_null(res);
+	assert_int(db->query(c, "SELECT $3", DB_ARGS(DB_INT(1)), NULL), DB_ERR);
+	assert_int(db->query(c, "SELECT ?", DB_ARGS(DB_INT(1)), NULL), DB_ERR);
+	assert_int(db->query(c, "SELEKT 1", DB_NOARGS, NULL), DB_ERR);
+	assert_int(db->query(c, "INSERT INTO domains (name, created) VALUES ('a.test', 0)",
+			     DB_NOARGS, NULL), DB_OK);
+	assert_int(db->changes(c), 1);
+	assert_int(db->query(c, "INSERT INTO domains (name, created) VALUES ('a.test', 0)",
+			     DB_NOARGS, NULL), DB_ERR_CONSTRAINT);
+	assert_int(db->query(c, "INSERT INTO users (domain_id, address, created) "
+			     "VALUES (999, 'x@a.test', 0)", DB_NOARGS, NULL), DB_ERR_CONSTRAINT);
+	/* an empty blob stays a blob, not NULL */
+	assert_int(db->query(c, "SELECT $1 IS NULL, length($1)", DB_ARGS(DB_BLOB(NULL, 0)), &res),
+		   DB_OK);
+	assert_true(db->next(res));
+	assert_int(db->get_int(res, 0), 0);
+	assert_int(db->get_int(res, 1), 0);
+	db->result_free(&res);
+	/* another connection waits for the write lock, then gets TEMP */
+	struct storage_settings set = env->set;
+	set.busy_timeout_ms = 50;
+	struct db_conn *other;
+	char error[256];
+	assert_int(db->connect(&set, &other, error, sizeof(error)), DB_OK);
+	assert_int(db->begin(c, true), DB_OK);
+	assert_int(db->begin(other, true), DB_ERR_TEMP);
+	assert_int(db->rollback(c), DB_OK);
+	assert_int(db->begin(other, true), DB_OK);
+	assert_int(db->commit(other), DB_OK);
+	db->disconnect(&other);
+	assert_null(other);
+	assert_int(db->query(c, "PRAGMA journal_mode", DB_NOARGS, &res), DB_OK);
+	assert_true(db->next(res));
+	assert_str(db->get_text(res, 0), "wal");
+	db->result_free(&res);
+	assert_int(sql_int(env, "PRAGMA synchronous"), 2);
+	assert_int(sql_int(env, "PRAGMA foreign_keys"), 1);
+}
+
+static void test_init_errors(void **state)
+{
+	static const struct storage_settings bad[] = {
+		{ .driver = NULL },
+		{ .driver = "oracle" },
+		{ .driver = "sqlite", .sqlite_path = "" },
+		{ .driver = "pgsql", .pgsql_uri = "" },
+		{ .driver = "sqlite", .sqlite_path = "/nonexistent/dir/x.db" },
+		{ .driver = "sqlite", .sqlite_path = "/tmp/x.db", .commit_batch_max = 1000000 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct storage *storage = NULL;
+		const char *error = NULL;
+		if (storage_init(&bad[i], &storage, &error) != -1)
+			fail_msg("settings %zu: got init ok, want -1", i);
+		assert_null(storage);
+		assert_non_null(error);
+	}
+}
+
+#define STORAGE_TESTS(setup)                                                     \
+	cmocka_unit_test_setup_teardown(test_schema, setup, teardown),           \
+	cmocka_unit_test_setup_teardown(test_domain, setup, teardown),           \
+	cmocka_unit_test_setup_teardown(test_user, setup, teardown),             \
+	cmocka_unit_test_setup_teardown(test_alias, setup, teardown),            \
+	cmocka_unit_test_setup_teardown(test_recipient, setup, teardown),        \
+	cmocka_unit_test_setup_teardown(test_mailbox, setup, teardown),          \
+	cmocka_unit_test_setup_teardown(test_rename_inbox, setup, teardown),     \
+	cmocka_unit_test_setup_teardown(test_deliver_read, setup, teardown),     \
+	cmocka_unit_test_setup_teardown(test_deliver_mailbox, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_single_instance, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_quota, setup, teardown),            \
+	cmocka_unit_test_setup_teardown(test_deliver_invalid, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_flags, setup, teardown),            \
+	cmocka_unit_test_setup_teardown(test_expunge, setup, teardown),          \
+	cmocka_unit_test_setup_teardown(test_delete_releases, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_check_repair, setup, teardown),     \
+	cmocka_unit_test_setup_teardown(test_stats, setup, teardown),            \
+	cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),     \
+	cmocka_unit_test_setup_teardown(test_group_commit_isolation, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_deinit_drains, setup, teardown),    \
+	cmocka_unit_test_setup_teardown(test_sqlite_driver, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest plain_tests[] = {
+		cmocka_unit_test(test_result_str),
+		cmocka_unit_test(test_address_normalize),
+		cmocka_unit_test(test_init_errors),
+	};
+	const struct CMUnitTest sqlite_tests[] = { STORAGE_TESTS(setup_sqlite) };
+	const struct CMUnitTest pgsql_tests[] = { STORAGE_TESTS(setup_pgsql) };
+	int failed;
+
+	mime_init();
+	failed = cmocka_run_group_tests_name("storage", plain_tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("storage on sqlite", sqlite_tests, NULL, NULL);
+	const char *uri = getenv("TANDEM_TEST_PGSQL_URI");
+	if (uri != NULL && uri[0] != '\0')
+		failed += cmocka_run_group_tests_name("storage on pgsql", pgsql_tests, NULL, NULL);
+	else
+		print_message("storage on pgsql: skipped (TANDEM_TEST_PGSQL_URI is not set)\n");
+	mime_deinit();
+	return failed == 0 ? 0 : 1;
+}
