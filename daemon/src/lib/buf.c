@@ -78,6 +78,7 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 char *buf_steal(struct buf *b, size_t *len_r)
 {
 	buf_reserve(b, 0);
+	b->data[b->len] = '\0';
 	char *p = (char *)b->data;
 	if (len_r != NULL)
 		*len_r = b->len;
