@@ -1,0 +1,130 @@
+/* ctl-mailbox.c - tandemctl's `mailbox` verbs: list, create, delete, rename
+ * a user's folders.
+ *
+ * Names are given as IMAP shows them with '/' as the hierarchy separator.
+ * Each verb is one storage call; delete removes the folder's mail too.
+ */
+#include "ctl.h"
+#include "xalloc.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct ctl_mailbox_rows {
+	struct storage_mailbox *rows;
+	size_t count, cap;
+};
+
+static void ctl_mailbox_collect(const struct storage_mailbox *mailbox, void *context)
+{
+	struct ctl_mailbox_rows *list = context;
+	if (list->count == list->cap) {
+		list->cap = list->cap == 0 ? 16 : list->cap * 2;
+		list->rows = xrealloc(list->rows, list->cap * sizeof(*list->rows));
+	}
+	list->rows[list->count++] = *mailbox;
+}
+
+/* INBOX first, then by name. */
+static int ctl_mailbox_cmp(const void *a, const void *b)
+{
+	const struct storage_mailbox *ma = a, *mb = b;
+	bool ia = strcasecmp(ma->name, STORAGE_INBOX) == 0;
+	bool ib = strcasecmp(mb->name, STORAGE_INBOX) == 0;
+	if (ia != ib)
+		return ia ? -1 : 1;
+	return strcmp(ma->name, mb->name);
+}
+
+int ctl_mailbox_list(struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *pos[1];
+	int count, ret;
+	struct storage_user user;
+	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 1, 1, pos, &count)) != CTL_EXIT_OK ||
+	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+		return ret;
+
+	struct ctl_mailbox_rows list = { NULL, 0, 0 };
+	const char *error = NULL;
+	enum storage_result res = storage_mailbox_list(ctx->conn, user.id, ctl_mailbox_collect,
+						       &list, &error);
+	if (res != STORAGE_OK) {
+		free(list.rows);
+		return ctl_fail_storage(ctx, "cannot list mailboxes", res, error);
+	}
+	if (list.count > 0)
+		qsort(list.rows, list.count, sizeof(*list.rows), ctl_mailbox_cmp);
+	/* NAME MESSAGES BYTES SPECIAL-USE ('-' if none) */
+	for (size_t i = 0; i < list.count; i++) {
+		const struct storage_mailbox *m = &list.rows[i];
+		fprintf(ctx->out, "%s\t%" PRId64 "\t%" PRId64 "\t%s\n", m->name, m->message_count,
+			m->byte_count, m->special_use[0] != '\0' ? m->special_use : "-");
+	}
+	free(list.rows);
+	return CTL_EXIT_OK;
+}
+
+/* Storage results every mailbox verb maps the same way. */
+static int ctl_mailbox_result(struct ctl_context *ctx, enum storage_result res, const char *name,
+			      const char *what, const char *error)
+{
+	char safe[STORAGE_MAILBOX_NAME_MAX + 4];
+	switch (res) {
+	case STORAGE_OK:
+		return CTL_EXIT_OK;
+	case STORAGE_ERR_NOTFOUND:
+		return ctl_fail(ctx, "no mailbox '%s'", ctl_printable(name, safe, sizeof(safe)));
+	case STORAGE_ERR_EXISTS:
+		return ctl_fail(ctx, "mailbox '%s' already exists",
+				ctl_printable(name, safe, sizeof(safe)));
+	case STORAGE_ERR_INVALID:
+		return ctl_fail(ctx, "%s '%s': %s", what, ctl_printable(name, safe, sizeof(safe)),
+				error != NULL ? error : "invalid name");
+	default:
+		return ctl_fail_storage(ctx, what, res, error);
+	}
+}
+
+int ctl_mailbox_create(struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *pos[2];
+	int count, ret;
+	struct storage_user user;
+	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 2, 2, pos, &count)) != CTL_EXIT_OK ||
+	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+		return ret;
+	const char *error = NULL;
+	enum storage_result res = storage_mailbox_create(ctx->conn, user.id, pos[1], NULL, &error);
+	return ctl_mailbox_result(ctx, res, pos[1], "cannot create mailbox", error);
+}
+
+int ctl_mailbox_delete(struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *pos[2];
+	int count, ret;
+	struct storage_user user;
+	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 2, 2, pos, &count)) != CTL_EXIT_OK ||
+	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+		return ret;
+	const char *error = NULL;
+	enum storage_result res = storage_mailbox_delete(ctx->conn, user.id, pos[1], &error);
+	return ctl_mailbox_result(ctx, res, pos[1], "cannot delete mailbox", error);
+}
+
+int ctl_mailbox_rename(struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *pos[3];
+	int count, ret;
+	struct storage_user user;
+	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 3, 3, pos, &count)) != CTL_EXIT_OK ||
+	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+		return ret;
+	const char *error = NULL;
+	enum storage_result res = storage_mailbox_rename(ctx->conn, user.id, pos[1], pos[2], &error);
+	/* EXISTS is about the new name, NOTFOUND about the old one */
+	return ctl_mailbox_result(ctx, res, res == STORAGE_ERR_EXISTS ? pos[2] : pos[1],
+				  "cannot rename mailbox", error);
+}
