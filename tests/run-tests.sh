@@ -30,8 +30,8 @@ run_unit() {
 		rc=$?
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
 		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-		s=$(grep -c '^\[  SKIPPED \]' "$out")
-		p=${p:-0} f=${f:-0}
+		s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+		p=${p:-0} f=${f:-0} s=${s:-0}
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 			f=1 # crashed or sanitizer report
 		fi
@@ -40,7 +40,7 @@ run_unit() {
 			failures+=("unit $name (log: $out)")
 			echo "FAIL unit $name"; tail -n 30 "$out" | sed 's/^/    /'
 		else
-			echo "ok   unit $name ($p passed${s:+, $s skipped})"
+			echo "ok   unit $name ($p passed, $s skipped)"
 		fi
 	done < <(find "$BUILD/tests" -type f -name 'test-*' -perm -u+x 2>/dev/null | sort)
 }
