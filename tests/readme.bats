@@ -1,0 +1,52 @@
+#!/usr/bin/env bats
+# readme.bats - the README tells the truth: its configuration table is the one
+# tandemd generates from config-keys.h, and every tandemctl verb is documented.
+
+setup() {
+	load helpers/common
+}
+
+@test "README: the configuration table is exactly what tandemd --config-doc prints" {
+	run -0 "$BUILD/tandemd" --config-doc
+	local want=$output
+	local got
+	got=$(sed -n '/<!-- config-table-begin -->/,/<!-- config-table-end -->/p' README.md | sed '1d;$d')
+	[ -n "$got" ] || fail "README.md has no config table between the markers"
+	if [ "$got" != "$want" ]; then
+		diff <(echo "$want") <(echo "$got") || true
+		fail "README config table differs from tandemd --config-doc (regenerate it)"
+	fi
+}
+
+@test "README: every tandemctl verb is documented" {
+	run "$BUILD/tandemctl" --help
+	local verbs
+	verbs=$(echo "$output" | grep -oE '^  (domain|user|alias|mailbox|import|export|check|migrate|stats)( [a-z]+)?' | sed 's/^  //' | sort -u)
+	[ -n "$verbs" ] || fail "tandemctl --help lists no verbs"
+	local verb missing=""
+	while IFS= read -r verb; do
+		grep -qF "tandemctl $verb" README.md || missing="$missing|$verb"
+	done <<<"$verbs"
+	[ -z "$missing" ] || fail "verbs missing from README: $missing"
+}
+
+@test "tandemd -t: a good config is reported OK" {
+	cat >"$BATS_TEST_TMPDIR/ok.conf" <<CONF
+sqlite_path = $BATS_TEST_TMPDIR/t.db
+lmtp_listen = 127.0.0.1:0
+CONF
+	run -0 "$BUILD/tandemd" -t -c "$BATS_TEST_TMPDIR/ok.conf"
+	assert_output --partial "config OK"
+}
+
+@test "tandemd -t: an unknown key is refused naming the file and line" {
+	printf 'log_level = info\nlmtp_lisen = 127.0.0.1:2424\n' >"$BATS_TEST_TMPDIR/bad.conf"
+	run -1 "$BUILD/tandemd" -t -c "$BATS_TEST_TMPDIR/bad.conf"
+	assert_output --partial "bad.conf:2: unknown key 'lmtp_lisen'"
+}
+
+@test "tandemd -t: a bad value is refused naming the key" {
+	printf 'max_message_size = huge\n' >"$BATS_TEST_TMPDIR/bad.conf"
+	run -1 "$BUILD/tandemd" -t -c "$BATS_TEST_TMPDIR/bad.conf"
+	assert_output --partial "bad.conf:1: max_message_size: 'huge' is not a size"
+}
