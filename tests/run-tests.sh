@@ -21,16 +21,44 @@ failures=()
 log_dir=$BUILD/test-logs
 mkdir -p "$log_dir"
 
+# The storage unit tests run on SQLite and, when TANDEM_TEST_PGSQL_URI is
+# set, on PostgreSQL too: start a throwaway server for them.
+pg_dir=""
+start_unit_pgsql() {
+	[ -n "${TANDEM_TEST_PGSQL_URI:-}" ] && return 0
+	pg_dir=$(mktemp -d /tmp/tandem-unit-pg.XXXXXX)
+	if uri=$(tests/helpers/pgsql-start.sh "$pg_dir" 2>"$log_dir/pgsql-start.log"); then
+		export TANDEM_TEST_PGSQL_URI=$uri
+		echo "unit: PostgreSQL test server at $uri"
+	else
+		echo "unit: PostgreSQL test server did not start (see $log_dir/pgsql-start.log): its tests skip"
+	fi
+}
+stop_unit_pgsql() {
+	if [ -n "$pg_dir" ]; then
+		tests/helpers/pgsql-stop.sh "$pg_dir" >/dev/null 2>&1
+		rm -rf "$pg_dir"
+		unset TANDEM_TEST_PGSQL_URI
+	fi
+}
+
+cmocka_sum() {
+	awk -v what="$1" '$0 ~ "^\\[ +" what " *\\] [0-9]+ test" && match($0, /\] [0-9]+ /) {
+		n += substr($0, RSTART + 2, RLENGTH - 3) } END { print n + 0 }' "$2"
+}
+
 run_unit() {
 	local t name out rc p f
+	start_unit_pgsql
 	while IFS= read -r t; do
 		name=${t#"$BUILD"/tests/}
 		out="$log_dir/$(echo "$name" | tr / _).log"
 		"$t" >"$out" 2>&1
 		rc=$?
-		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-		s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+		# a binary may run several groups: add up their summary lines
+		p=$(cmocka_sum PASSED "$out")
+		f=$(cmocka_sum FAILED "$out")
+		s=$(cmocka_sum SKIPPED "$out")
 		p=${p:-0} f=${f:-0} s=${s:-0}
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 			f=1 # crashed or sanitizer report
@@ -43,6 +71,7 @@ run_unit() {
 			echo "ok   unit $name ($p passed, $s skipped)"
 		fi
 	done < <(find "$BUILD/tests" -type f -name 'test-*' -perm -u+x 2>/dev/null | sort)
+	stop_unit_pgsql
 }
 
 run_replay() {

@@ -70,11 +70,7 @@ struct ctl_alias_rows {
 static void ctl_alias_collect(const struct storage_alias *alias, void *context)
 {
 	struct ctl_alias_rows *list = context;
-	if (list->count == list->cap) {
-		list->cap = list->cap == 0 ? 64 : list->cap * 2;
-		list->rows = xrealloc(list->rows, list->cap * sizeof(*list->rows));
-	}
-	list->rows[list->count++] = *alias;
+	*XARRAY_PUSH(list->rows, list->count, list->cap) = *alias;
 }
 
 static int ctl_alias_cmp(const void *a, const void *b)

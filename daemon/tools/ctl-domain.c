@@ -67,11 +67,7 @@ struct ctl_domain_rows {
 static void ctl_domain_collect(const struct storage_domain *domain, void *context)
 {
 	struct ctl_domain_rows *list = context;
-	if (list->count == list->cap) {
-		list->cap = list->cap == 0 ? 16 : list->cap * 2;
-		list->rows = xrealloc(list->rows, list->cap * sizeof(*list->rows));
-	}
-	list->rows[list->count++] = *domain;
+	*XARRAY_PUSH(list->rows, list->count, list->cap) = *domain;
 }
 
 static int ctl_domain_cmp(const void *a, const void *b)

@@ -32,41 +32,13 @@ struct ctl_export_mails {
 	size_t count, cap;
 };
 
-struct ctl_export_mailboxes {
-	struct storage_mailbox *rows;
-	size_t count, cap;
-};
-
-static void ctl_export_collect_mailbox(const struct storage_mailbox *mailbox, void *context)
-{
-	struct ctl_export_mailboxes *list = context;
-	if (list->count == list->cap) {
-		list->cap = list->cap == 0 ? 16 : list->cap * 2;
-		list->rows = xrealloc(list->rows, list->cap * sizeof(*list->rows));
-	}
-	list->rows[list->count++] = *mailbox;
-}
 
 static void ctl_export_collect_mail(const struct storage_mail *mail, void *context)
 {
 	struct ctl_export_mails *list = context;
-	if (list->count == list->cap) {
-		list->cap = list->cap == 0 ? 256 : list->cap * 2;
-		list->rows = xrealloc(list->rows, list->cap * sizeof(*list->rows));
-	}
-	list->rows[list->count].uid = mail->uid;
-	list->rows[list->count].internal_date = mail->internal_date;
-	list->count++;
-}
-
-static int ctl_export_mailbox_cmp(const void *a, const void *b)
-{
-	const struct storage_mailbox *ma = a, *mb = b;
-	bool ia = strcasecmp(ma->name, STORAGE_INBOX) == 0;
-	bool ib = strcasecmp(mb->name, STORAGE_INBOX) == 0;
-	if (ia != ib)
-		return ia ? -1 : 1;
-	return strcmp(ma->name, mb->name);
+	struct ctl_export_mail *row = XARRAY_PUSH(list->rows, list->count, list->cap);
+	row->uid = mail->uid;
+	row->internal_date = mail->internal_date;
 }
 
 static int ctl_export_mail_cmp(const void *a, const void *b)
@@ -211,16 +183,9 @@ int ctl_export(struct ctl_context *ctx, int argc, char **argv)
 	explicit_bzero(user.password_hash, sizeof(user.password_hash));
 	const char *dir = pos[1];
 
-	struct ctl_export_mailboxes list = { NULL, 0, 0 };
-	const char *error = NULL;
-	enum storage_result res = storage_mailbox_list(ctx->conn, user.id,
-						       ctl_export_collect_mailbox, &list, &error);
-	if (res != STORAGE_OK) {
-		free(list.rows);
-		return ctl_fail_storage(ctx, "cannot list mailboxes", res, error);
-	}
-	if (list.count > 0)
-		qsort(list.rows, list.count, sizeof(*list.rows), ctl_export_mailbox_cmp);
+	struct ctl_mailbox_rows list;
+	if ((ret = ctl_mailboxes_sorted(ctx, user.id, &list)) != CTL_EXIT_OK)
+		return ret;
 
 	/* check everything before writing anything */
 	char **finals = xcalloc(list.count + 1, sizeof(*finals));
@@ -235,6 +200,7 @@ int ctl_export(struct ctl_context *ctx, int argc, char **argv)
 			ret = ctl_fail(ctx, "'%s' already exists", finals[i]);
 	}
 	char *probe = xasprintf("%s/.", dir);
+	const char *error = NULL;
 	if (ret == CTL_EXIT_OK && ctl_export_mkdirs(probe, &error) < 0)
 		ret = ctl_fail(ctx, "cannot create '%s': %s", dir, error);
 	free(probe);

@@ -48,11 +48,7 @@ struct ctl_import_names {
 
 static void ctl_import_names_add(struct ctl_import_names *list, char *name)
 {
-	if (list->count == list->cap) {
-		list->cap = list->cap == 0 ? 64 : list->cap * 2;
-		list->names = xrealloc(list->names, list->cap * sizeof(*list->names));
-	}
-	list->names[list->count++] = name;
+	*XARRAY_PUSH(list->names, list->count, list->cap) = name;
 }
 
 static void ctl_import_names_free(struct ctl_import_names *list)

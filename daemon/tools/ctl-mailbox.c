@@ -12,19 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
-struct ctl_mailbox_rows {
-	struct storage_mailbox *rows;
-	size_t count, cap;
-};
-
 static void ctl_mailbox_collect(const struct storage_mailbox *mailbox, void *context)
 {
 	struct ctl_mailbox_rows *list = context;
-	if (list->count == list->cap) {
-		list->cap = list->cap == 0 ? 16 : list->cap * 2;
-		list->rows = xrealloc(list->rows, list->cap * sizeof(*list->rows));
-	}
-	list->rows[list->count++] = *mailbox;
+	*XARRAY_PUSH(list->rows, list->count, list->cap) = *mailbox;
 }
 
 /* INBOX first, then by name. */
@@ -38,6 +29,22 @@ static int ctl_mailbox_cmp(const void *a, const void *b)
 	return strcmp(ma->name, mb->name);
 }
 
+int ctl_mailboxes_sorted(struct ctl_context *ctx, int64_t user_id, struct ctl_mailbox_rows *list_r)
+{
+	memset(list_r, 0, sizeof(*list_r));
+	const char *error = NULL;
+	enum storage_result res = storage_mailbox_list(ctx->conn, user_id, ctl_mailbox_collect,
+						       list_r, &error);
+	if (res != STORAGE_OK) {
+		free(list_r->rows);
+		list_r->rows = NULL;
+		return ctl_fail_storage(ctx, "cannot list mailboxes", res, error);
+	}
+	if (list_r->count > 0)
+		qsort(list_r->rows, list_r->count, sizeof(*list_r->rows), ctl_mailbox_cmp);
+	return CTL_EXIT_OK;
+}
+
 int ctl_mailbox_list(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *pos[1];
@@ -47,16 +54,9 @@ int ctl_mailbox_list(struct ctl_context *ctx, int argc, char **argv)
 	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
 		return ret;
 
-	struct ctl_mailbox_rows list = { NULL, 0, 0 };
-	const char *error = NULL;
-	enum storage_result res = storage_mailbox_list(ctx->conn, user.id, ctl_mailbox_collect,
-						       &list, &error);
-	if (res != STORAGE_OK) {
-		free(list.rows);
-		return ctl_fail_storage(ctx, "cannot list mailboxes", res, error);
-	}
-	if (list.count > 0)
-		qsort(list.rows, list.count, sizeof(*list.rows), ctl_mailbox_cmp);
+	struct ctl_mailbox_rows list;
+	if ((ret = ctl_mailboxes_sorted(ctx, user.id, &list)) != CTL_EXIT_OK)
+		return ret;
 	/* NAME MESSAGES BYTES SPECIAL-USE ('-' if none) */
 	for (size_t i = 0; i < list.count; i++) {
 		const struct storage_mailbox *m = &list.rows[i];

@@ -150,11 +150,8 @@ struct ctl_user_rows {
 static void ctl_user_collect(const struct storage_user *user, void *context)
 {
 	struct ctl_user_rows *list = context;
-	if (list->count == list->cap) {
-		list->cap = list->cap == 0 ? 64 : list->cap * 2;
-		list->addresses = xrealloc(list->addresses, list->cap * sizeof(*list->addresses));
-	}
-	memcpy(list->addresses[list->count++], user->address, sizeof(user->address));
+	memcpy(*XARRAY_PUSH(list->addresses, list->count, list->cap), user->address,
+	       sizeof(user->address));
 }
 
 static int ctl_user_cmp(const void *a, const void *b)

@@ -69,6 +69,13 @@ int ctl_alias_add(struct ctl_context *ctx, int argc, char **argv);
 int ctl_alias_del(struct ctl_context *ctx, int argc, char **argv);
 int ctl_alias_list(struct ctl_context *ctx, int argc, char **argv);
 
+/* A user's mailboxes, INBOX first, then by name (mailbox list, export). */
+struct ctl_mailbox_rows {
+	struct storage_mailbox *rows;
+	size_t count, cap;
+};
+int ctl_mailboxes_sorted(struct ctl_context *ctx, int64_t user_id, struct ctl_mailbox_rows *list_r);
+
 int ctl_mailbox_list(struct ctl_context *ctx, int argc, char **argv);
 int ctl_mailbox_create(struct ctl_context *ctx, int argc, char **argv);
 int ctl_mailbox_delete(struct ctl_context *ctx, int argc, char **argv);

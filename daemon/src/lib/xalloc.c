@@ -41,6 +41,17 @@ void *xrealloc(void *ptr, size_t size)
 	return p;
 }
 
+void *xarray_grow(void *array, size_t count, size_t *cap, size_t elem_size)
+{
+	if (count < *cap)
+		return array;
+	size_t new_cap = *cap < 8 ? 8 : *cap * 2;
+	if (new_cap > (size_t)-1 / elem_size)
+		fatal("xarray_grow: size overflow");
+	*cap = new_cap;
+	return xrealloc(array, new_cap * elem_size);
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

@@ -293,10 +293,7 @@ static int new_node(struct scan_ctx *ctx, size_t hdr_start, unsigned depth, bool
 		ctx->overflow = true;
 		return -1;
 	}
-	if (tree->count == tree->cap) {
-		tree->cap = tree->cap == 0 ? 8 : tree->cap * 2;
-		tree->nodes = xrealloc(tree->nodes, tree->cap * sizeof(tree->nodes[0]));
-	}
+	tree->nodes = xarray_grow(tree->nodes, tree->count, &tree->cap, sizeof(tree->nodes[0]));
 	struct mime_node *node = &tree->nodes[tree->count];
 	memset(node, 0, sizeof(*node));
 	node->hdr_start = hdr_start;

@@ -89,11 +89,7 @@ static void add_segment(struct mime_message *msg, size_t *cap, size_t start, siz
 			return;
 		}
 	}
-	if (msg->segment_count == *cap) {
-		*cap = *cap == 0 ? 8 : *cap * 2;
-		msg->segments = xrealloc(msg->segments, *cap * sizeof(msg->segments[0]));
-	}
-	struct mime_segment *seg = &msg->segments[msg->segment_count++];
+	struct mime_segment *seg = XARRAY_PUSH(msg->segments, msg->segment_count, *cap);
 	memset(seg, 0, sizeof(*seg));
 	seg->offset = start;
 	seg->size = end - start;

@@ -35,18 +35,6 @@ struct storage_committer {
 	bool exited;       /* the thread has left: nothing more is taken */
 };
 
-static void delivery_set_all(struct storage_delivery *delivery, enum storage_result result,
-			     const char *error)
-{
-	delivery->result = result;
-	storage_strlcpy(delivery->error, error, sizeof(delivery->error));
-	for (size_t i = 0; i < delivery->rcpt_count; i++) {
-		delivery->rcpts[i].result = result;
-		delivery->rcpts[i].uid_r = 0;
-		delivery->rcpts[i].mailbox_id_r = 0;
-	}
-}
-
 /* One delivery inside the batch, under its own savepoint. Returns false if
  * the transaction itself is lost (the batch must be abandoned). */
 static bool commit_one(struct storage_conn *conn, struct storage_delivery *delivery)
@@ -55,7 +43,7 @@ static bool commit_one(struct storage_conn *conn, struct storage_delivery *deliv
 	enum db_status status = sdb_exec(conn, "SAVEPOINT tandem_delivery", DB_NOARGS);
 	if (status != DB_OK) {
 		storage_db_fail(conn, status, "savepoint", &error);
-		delivery_set_all(delivery, STORAGE_ERR_TEMP, error);
+		storage_delivery_fail_all(delivery, STORAGE_ERR_TEMP, error);
 		return false;
 	}
 	enum storage_result result = storage_deliver_txn(conn, delivery, &error);
@@ -64,7 +52,7 @@ static bool commit_one(struct storage_conn *conn, struct storage_delivery *deliv
 		if (status == DB_OK)
 			return true;
 		storage_db_fail(conn, status, "release savepoint", &error);
-		delivery_set_all(delivery, STORAGE_ERR_TEMP, error);
+		storage_delivery_fail_all(delivery, STORAGE_ERR_TEMP, error);
 		return false;
 	}
 	/* storage_deliver_txn already marked the delivery failed */
@@ -95,7 +83,7 @@ static void commit_batch(struct storage_committer *c, struct commit_item *batch)
 		char text[sizeof(batch->delivery->error)];
 		storage_strlcpy(text, error, sizeof(text));
 		for (item = batch; item != NULL; item = item->next)
-			delivery_set_all(item->delivery, STORAGE_ERR_TEMP, text);
+			storage_delivery_fail_all(item->delivery, STORAGE_ERR_TEMP, text);
 	}
 }
 
@@ -197,7 +185,7 @@ void storage_deliver_async(struct storage *storage, struct storage_delivery *del
 		pthread_mutex_unlock(&c->lock);
 		free(item);
 	}
-	delivery_set_all(delivery, STORAGE_ERR_TEMP, c == NULL ? "storage has no group committer"
+	storage_delivery_fail_all(delivery, STORAGE_ERR_TEMP, c == NULL ? "storage has no group committer"
 						      : "storage is shutting down");
 	done(delivery, context);
 }

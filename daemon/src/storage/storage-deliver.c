@@ -297,8 +297,8 @@ static enum storage_result rcpt_store(struct storage_conn *conn,
 	return STORAGE_OK;
 }
 
-static void delivery_fail_all(struct storage_delivery *delivery, enum storage_result result,
-			      const char *error)
+void storage_delivery_fail_all(struct storage_delivery *delivery, enum storage_result result,
+			       const char *error)
 {
 	delivery->result = result;
 	storage_strlcpy(delivery->error, error, sizeof(delivery->error));
@@ -321,7 +321,7 @@ enum storage_result storage_deliver_txn(struct storage_conn *conn,
 	if (!message_valid(delivery->message, &error) ||
 	    (delivery->rcpt_count > 0 && delivery->rcpts == NULL)) {
 		storage_fail(conn, STORAGE_ERR_INVALID, error_r, "bad delivery: %s", error);
-		delivery_fail_all(delivery, STORAGE_ERR_INVALID, conn->error);
+		storage_delivery_fail_all(delivery, STORAGE_ERR_INVALID, conn->error);
 		return STORAGE_ERR_INVALID;
 	}
 	for (size_t i = 0; i < delivery->rcpt_count; i++) {
@@ -330,7 +330,7 @@ enum storage_result storage_deliver_txn(struct storage_conn *conn,
 		rcpt->mailbox_id_r = 0;
 		rcpt->result = rcpt_reserve(conn, delivery, rcpt, &error);
 		if (rcpt->result == STORAGE_ERR_TEMP) {
-			delivery_fail_all(delivery, STORAGE_ERR_TEMP, error);
+			storage_delivery_fail_all(delivery, STORAGE_ERR_TEMP, error);
 			return storage_fail(conn, STORAGE_ERR_TEMP, error_r, "%s", delivery->error);
 		}
 		if (rcpt->result == STORAGE_OK)
@@ -347,7 +347,7 @@ enum storage_result storage_deliver_txn(struct storage_conn *conn,
 			result = rcpt_store(conn, delivery, &delivery->rcpts[i], message_id, &error);
 	}
 	if (result != STORAGE_OK) {
-		delivery_fail_all(delivery, result, error);
+		storage_delivery_fail_all(delivery, result, error);
 		return storage_fail(conn, result, error_r, "%s", delivery->error);
 	}
 	delivery->result = STORAGE_OK;
@@ -370,7 +370,7 @@ enum storage_result storage_deliver(struct storage_conn *conn, struct storage_de
 		result = storage_commit(conn, &error);
 	}
 	if (result != STORAGE_OK) {
-		delivery_fail_all(delivery, result, error);
+		storage_delivery_fail_all(delivery, result, error);
 		if (error_r != NULL)
 			*error_r = conn->error;
 	}

@@ -143,6 +143,9 @@ enum storage_result storage_user_delete_txn(struct storage_conn *conn, int64_t u
 /* ---- delivery (storage-deliver.c) ---- */
 /* Store delivery inside the transaction already open on conn. Returns OK
  * with each recipient's result set, or TEMP (the caller rolls back). */
+/* Give every recipient of delivery the same result (nothing was stored). */
+void storage_delivery_fail_all(struct storage_delivery *delivery, enum storage_result result,
+			       const char *error);
 enum storage_result storage_deliver_txn(struct storage_conn *conn,
 					struct storage_delivery *delivery,
 					const char **error_r);
