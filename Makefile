@@ -2,6 +2,7 @@
 #   make          build build/tandemd and build/tandemctl
 #   make run      start tandemd on SQLite in the foreground with a demo account
 #   make check    unit + integration tests, C built with ASan+UBSan
+#   make check-valgrind  the unit tests under valgrind (plain build)
 #   make fuzz     run the libFuzzer targets for a bounded time (clang)
 #   make bench    LMTP benchmark against Dovecot (tests/bench/lmtp)
 
@@ -35,7 +36,7 @@ CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out daemon/tools/tandemctl.
 TESTS := $(patsubst daemon/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 FUZZ_REPLAY := $(patsubst daemon/src/%.c,$(BUILD)/replay/%,$(FUZZ_SRCS))
 
-.PHONY: all deps run check check-unit check-bats fuzz bench clean tests
+.PHONY: all deps deps-quiet run check check-unit check-valgrind fuzz bench clean tests
 all: deps-quiet $(BUILD)/tandemd $(BUILD)/tandemctl
 
 deps:
@@ -85,6 +86,16 @@ check: deps
 check-unit: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 NODEPS=1 tests
 	@BUILD=build/asan tests/run-tests.sh unit
+
+# The unit tests again, on the plain build, under valgrind's memcheck.
+check-valgrind: deps
+	@$(MAKE) --no-print-directory NODEPS=1 tests
+	@command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+	@status=0; for t in $$(find $(BUILD)/tests -type f -name 'test-*' ! -name '*.log' -perm -u+x | sort); do \
+		if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			--suppressions=tests/valgrind.supp $$t >$$t.valgrind.log 2>&1; \
+		then echo "valgrind ok   $$t"; else echo "valgrind FAIL $$t (see $$t.valgrind.log)"; status=1; fi; \
+	done; exit $$status
 
 fuzz: deps
 	@tests/helpers/fuzz.sh

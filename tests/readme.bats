@@ -29,24 +29,3 @@ setup() {
 	done <<<"$verbs"
 	[ -z "$missing" ] || fail "verbs missing from README: $missing"
 }
-
-@test "tandemd -t: a good config is reported OK" {
-	cat >"$BATS_TEST_TMPDIR/ok.conf" <<CONF
-sqlite_path = $BATS_TEST_TMPDIR/t.db
-lmtp_listen = 127.0.0.1:0
-CONF
-	run -0 "$BUILD/tandemd" -t -c "$BATS_TEST_TMPDIR/ok.conf"
-	assert_output --partial "config OK"
-}
-
-@test "tandemd -t: an unknown key is refused naming the file and line" {
-	printf 'log_level = info\nlmtp_lisen = 127.0.0.1:2424\n' >"$BATS_TEST_TMPDIR/bad.conf"
-	run -1 "$BUILD/tandemd" -t -c "$BATS_TEST_TMPDIR/bad.conf"
-	assert_output --partial "bad.conf:2: unknown key 'lmtp_lisen'"
-}
-
-@test "tandemd -t: a bad value is refused naming the key" {
-	printf 'max_message_size = huge\n' >"$BATS_TEST_TMPDIR/bad.conf"
-	run -1 "$BUILD/tandemd" -t -c "$BATS_TEST_TMPDIR/bad.conf"
-	assert_output --partial "bad.conf:1: max_message_size: 'huge' is not a size"
-}

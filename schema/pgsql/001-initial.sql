@@ -28,6 +28,7 @@ CREATE TABLE users (
     quota_messages BIGINT NOT NULL DEFAULT 0,        -- 0 = unlimited
     used_bytes BIGINT NOT NULL DEFAULT 0,            -- sum of mailbox_messages.size
     used_messages BIGINT NOT NULL DEFAULT 0,         -- count of mailbox_messages
+    last_uidvalidity BIGINT NOT NULL DEFAULT 0,      -- last UIDVALIDITY given to one of its mailboxes (never reused)
     created BIGINT NOT NULL
 );
 CREATE INDEX users_domain ON users(domain_id);

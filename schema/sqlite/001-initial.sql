@@ -28,6 +28,7 @@ CREATE TABLE users (
     quota_messages INTEGER NOT NULL DEFAULT 0,        -- 0 = unlimited
     used_bytes INTEGER NOT NULL DEFAULT 0,            -- sum of mailbox_messages.size
     used_messages INTEGER NOT NULL DEFAULT 0,         -- count of mailbox_messages
+    last_uidvalidity INTEGER NOT NULL DEFAULT 0,      -- last UIDVALIDITY given to one of its mailboxes (never reused)
     created INTEGER NOT NULL
 );
 CREATE INDEX users_domain ON users(domain_id);

@@ -3,7 +3,7 @@
  * INBOX rule).
  *
  * Never deletes INBOX, never lets two mailboxes of a user share a name, and
- * never gives a new mailbox a UIDVALIDITY lower than the user's others.
+ * never gives a mailbox a UIDVALIDITY the user had before.
  */
 #include "storage-private.h"
 #include "xalloc.h"
@@ -107,16 +107,19 @@ static enum storage_result mailbox_insert(struct storage_conn *conn, int64_t use
 					  const char *name, const char *special_use,
 					  int64_t *id_r, bool *created_r, const char **error_r)
 {
-	int64_t max_validity;
+	/* The user row remembers the last UIDVALIDITY given out, so a mailbox
+	 * deleted and created again (even within a second) gets a new one. */
+	int64_t uidvalidity;
 	bool found;
 	enum db_status status = sdb_int(conn,
-		"SELECT COALESCE(MAX(uidvalidity), 0) FROM mailboxes WHERE user_id = $1",
-		DB_ARGS(DB_INT(user_id)), &max_validity, &found);
+		"UPDATE users SET last_uidvalidity = CASE WHEN last_uidvalidity >= $2 "
+		"THEN last_uidvalidity + 1 ELSE $2 END WHERE id = $1 RETURNING last_uidvalidity",
+		DB_ARGS(DB_INT(user_id), DB_INT(storage_now())), &uidvalidity, &found);
 	if (status != DB_OK)
 		return storage_db_fail(conn, status, "mailbox uidvalidity", error_r);
-	int64_t uidvalidity = storage_now();
-	if (uidvalidity <= max_validity)
-		uidvalidity = max_validity + 1;
+	if (!found)
+		return storage_fail(conn, STORAGE_ERR_NOTFOUND, error_r, "no user %lld",
+				    (long long)user_id);
 	if (uidvalidity > UINT32_MAX)
 		uidvalidity = 1;
 	status = sdb_int(conn,

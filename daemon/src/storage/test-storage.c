@@ -625,6 +625,21 @@ static void test_mailbox(void **state)
 		      STORAGE_ERR_NOTFOUND);
 	/* another user's mailboxes are not touched */
 	assert_int(sql_int(env, "SELECT COUNT(*) FROM mailboxes WHERE name = 'INBOX'"), 4);
+
+	/* a mailbox deleted and created again at once never gets its old
+	 * UIDVALIDITY back (IMAP clients would trust stale caches) */
+	struct storage_mailbox again;
+	for (int round = 0; round < 3; round++) {
+		assert_result(storage_mailbox_create(env->conn, uid, "Again", NULL, NULL), STORAGE_OK);
+		assert_result(storage_mailbox_get(env->conn, uid, "Again", &box, NULL), STORAGE_OK);
+		assert_result(storage_mailbox_delete(env->conn, uid, "Again", NULL), STORAGE_OK);
+		assert_result(storage_mailbox_create(env->conn, uid, "Again", NULL, NULL), STORAGE_OK);
+		assert_result(storage_mailbox_get(env->conn, uid, "Again", &again, NULL), STORAGE_OK);
+		if (again.uidvalidity == box.uidvalidity)
+			fail_msg("round %d: got UIDVALIDITY %u again, want a new one", round,
+				 again.uidvalidity);
+		assert_result(storage_mailbox_delete(env->conn, uid, "Again", NULL), STORAGE_OK);
+	}
 }
 
 static void test_rename_inbox(void **state)
