@@ -1,6 +1,6 @@
 /* storage-check.c - integrity check and repair (tandemctl check): dangling
  * references, sizes, reference counts, orphans, uid/uidnext and modseq
- * sanity, duplicate uids, users' usage.
+ * sanity (expunge records included), duplicate uids, users' usage.
  *
  * A table of checks, each a query that returns one row per problem and the
  * repair for such a row. Runs in one transaction (read for a check, write
@@ -151,6 +151,13 @@ static const struct check checks[] = {
 	  "GROUP BY b.id, b.uidnext HAVING MAX(mm.uid) >= b.uidnext", 3,
 	  "mailbox %lld needs uidnext %lld but has %lld",
 	  "UPDATE mailboxes SET uidnext = $2 WHERE id = $1", 2, NULL },
+	/* an expunged uid must never be given out again (QRESYNC clients
+	 * would take the new message for the vanished one) */
+	{ "SELECT b.id, MAX(e.uid) + 1, b.uidnext FROM mailboxes b "
+	  "JOIN expunged_uids e ON e.mailbox_id = b.id "
+	  "GROUP BY b.id, b.uidnext HAVING MAX(e.uid) >= b.uidnext", 3,
+	  "mailbox %lld needs uidnext %lld after its expunged uids but has %lld",
+	  "UPDATE mailboxes SET uidnext = $2 WHERE id = $1", 2, NULL },
 	{ "SELECT mailbox_id, uid, COUNT(*) FROM mailbox_messages "
 	  "GROUP BY mailbox_id, uid HAVING COUNT(*) > 1", 3,
 	  "mailbox %lld has uid %lld %lld times",
@@ -159,6 +166,11 @@ static const struct check checks[] = {
 	  "JOIN mailbox_messages mm ON mm.mailbox_id = b.id "
 	  "GROUP BY b.id, b.highestmodseq HAVING MAX(mm.modseq) > b.highestmodseq", 3,
 	  "mailbox %lld has modseq %lld above its highestmodseq %lld",
+	  "UPDATE mailboxes SET highestmodseq = $2 WHERE id = $1", 2, NULL },
+	{ "SELECT b.id, MAX(e.modseq), b.highestmodseq FROM mailboxes b "
+	  "JOIN expunged_uids e ON e.mailbox_id = b.id "
+	  "GROUP BY b.id, b.highestmodseq HAVING MAX(e.modseq) > b.highestmodseq", 3,
+	  "mailbox %lld has an expunge at modseq %lld above its highestmodseq %lld",
 	  "UPDATE mailboxes SET highestmodseq = $2 WHERE id = $1", 2, NULL },
 	{ "SELECT u.id, COALESCE(s.b, 0), COALESCE(s.n, 0), u.used_bytes, u.used_messages "
 	  "FROM users u LEFT JOIN "

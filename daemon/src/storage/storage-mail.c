@@ -184,37 +184,21 @@ enum storage_result storage_mail_cached(struct storage_conn *conn, int64_t mailb
 	return STORAGE_OK;
 }
 
+/* One message, recorded for VANISHED like every expunge. */
 static enum storage_result expunge_txn(struct storage_conn *conn, int64_t mailbox_id,
 				       uint32_t uid, const char **error_r)
 {
-	struct db_result *res = NULL;
-	int64_t message_id = 0, size = 0;
-	enum db_status status = sdb_query(conn,
-		"DELETE FROM mailbox_messages WHERE mailbox_id = $1 AND uid = $2 "
-		"RETURNING message_id, size", DB_ARGS(DB_INT(mailbox_id), DB_INT(uid)), &res);
-	if (status != DB_OK)
-		return storage_db_fail(conn, status, "expunge", error_r);
-	bool found = sdb_next(conn, res);
-	if (found) {
-		message_id = sdb_get_int(conn, res, 0);
-		size = sdb_get_int(conn, res, 1);
-	}
-	status = sdb_finish(conn, &res);
-	if (status != DB_OK)
-		return storage_db_fail(conn, status, "expunge", error_r);
-	if (!found)
+	struct storage_mail_row *rows;
+	size_t count;
+	enum storage_result result = storage_mail_rows_txn(conn, mailbox_id, &uid, 1, 0, &rows,
+							   &count, error_r);
+	if (result != STORAGE_OK)
+		return result;
+	if (count == 0)
 		return no_mail(conn, mailbox_id, uid, error_r);
-	status = sdb_exec(conn,
-		"UPDATE users SET used_bytes = used_bytes - $2, used_messages = used_messages - 1 "
-		"WHERE id = (SELECT user_id FROM mailboxes WHERE id = $1)",
-		DB_ARGS(DB_INT(mailbox_id), DB_INT(size)));
-	if (status == DB_OK)
-		status = sdb_exec(conn,
-			"UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = $1",
-			DB_ARGS(DB_INT(mailbox_id)));
-	if (status != DB_OK)
-		return storage_db_fail(conn, status, "expunge", error_r);
-	return storage_message_unref_txn(conn, message_id, error_r);
+	result = storage_mail_expunge_rows_txn(conn, mailbox_id, rows, count, error_r);
+	storage_mail_rows_free(&rows, count);
+	return result;
 }
 
 enum storage_result storage_mail_expunge(struct storage_conn *conn, int64_t mailbox_id,
@@ -229,22 +213,6 @@ enum storage_result storage_mail_expunge(struct storage_conn *conn, int64_t mail
 		return result;
 	}
 	return storage_commit(conn, error_r);
-}
-
-/* Keywords: space-separated IMAP atoms, no system flags. */
-static bool keywords_valid(const char *keywords)
-{
-	size_t len = strlen(keywords);
-	if (len > STORAGE_KEYWORDS_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)keywords[i];
-		if (c <= 0x1f || c >= 0x7f || strchr("(){%*\"\\]", c) != NULL)
-			return false;
-		if (c == ' ' && (i == 0 || i + 1 == len || keywords[i + 1] == ' '))
-			return false;
-	}
-	return true;
 }
 
 static enum storage_result set_flags_txn(struct storage_conn *conn, int64_t mailbox_id,
@@ -282,7 +250,7 @@ enum storage_result storage_mail_set_flags(struct storage_conn *conn, int64_t ma
 	if ((flags & ~(uint32_t)STORAGE_FLAGS_ALL) != 0)
 		return storage_fail(conn, STORAGE_ERR_INVALID, error_r, "unknown flag bits 0x%x",
 				    flags & ~(uint32_t)STORAGE_FLAGS_ALL);
-	if (!keywords_valid(keywords))
+	if (!storage_keywords_valid(keywords))
 		return storage_fail(conn, STORAGE_ERR_INVALID, error_r, "bad keyword list");
 	enum storage_result result = storage_begin(conn, true, error_r);
 	if (result != STORAGE_OK)

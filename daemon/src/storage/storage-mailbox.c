@@ -1,6 +1,6 @@
 /* storage-mailbox.c - a user's folders: name rules, list, get, create (with
  * missing parents), delete, rename (with everything below, and the RFC 3501
- * INBOX rule).
+ * INBOX rule), subscription.
  *
  * Never deletes INBOX, never lets two mailboxes of a user share a name, and
  * never gives a mailbox a UIDVALIDITY the user had before.
@@ -221,6 +221,26 @@ enum storage_result storage_mailbox_get(struct storage_conn *conn, int64_t user_
 	return STORAGE_OK;
 }
 
+enum storage_result storage_mailbox_set_subscribed(struct storage_conn *conn, int64_t user_id,
+						   const char *name, bool subscribed,
+						   const char **error_r)
+{
+	char norm[STORAGE_MAILBOX_NAME_MAX + 1];
+	int64_t id;
+	bool found;
+	enum storage_result result = mailbox_name(conn, name, norm, error_r);
+	if (result != STORAGE_OK)
+		return result;
+	enum db_status status = sdb_int(conn,
+		"UPDATE mailboxes SET subscribed = $3 WHERE user_id = $1 AND name = $2 RETURNING id",
+		DB_ARGS(DB_INT(user_id), DB_TEXT(norm), DB_INT(subscribed ? 1 : 0)), &id, &found);
+	if (status != DB_OK)
+		return storage_db_fail(conn, status, "subscribe", error_r);
+	if (!found)
+		return storage_fail(conn, STORAGE_ERR_NOTFOUND, error_r, "no mailbox %s", norm);
+	return STORAGE_OK;
+}
+
 /* INBOX first, then by name. */
 static int mailbox_cmp(const void *a, const void *b)
 {
@@ -279,6 +299,9 @@ static enum storage_result mailbox_delete_txn(struct storage_conn *conn, int64_t
 	enum db_status status = sdb_exec(conn, "DELETE FROM acls WHERE mailbox_id = $1",
 					 DB_ARGS(DB_INT(id)));
 	if (status == DB_OK)
+		status = sdb_exec(conn, "DELETE FROM expunged_uids WHERE mailbox_id = $1",
+				  DB_ARGS(DB_INT(id)));
+	if (status == DB_OK)
 		status = sdb_exec(conn, "DELETE FROM mailboxes WHERE id = $1", DB_ARGS(DB_INT(id)));
 	if (status != DB_OK)
 		return storage_db_fail(conn, status, "delete mailbox", error_r);
@@ -316,9 +339,17 @@ static enum storage_result rename_inbox_txn(struct storage_conn *conn, int64_t u
 								true, &new_id, error_r);
 	if (result != STORAGE_OK)
 		return result;
+	/* to a QRESYNC client, INBOX's messages vanish under its next modseq */
 	enum db_status status = sdb_exec(conn,
-		"UPDATE mailbox_messages SET mailbox_id = $2 WHERE mailbox_id = $1",
-		DB_ARGS(DB_INT(inbox_id), DB_INT(new_id)));
+		"INSERT INTO expunged_uids (mailbox_id, uid, modseq) "
+		"SELECT mm.mailbox_id, mm.uid, b.highestmodseq + 1 FROM mailbox_messages mm "
+		"JOIN mailboxes b ON b.id = mm.mailbox_id WHERE mm.mailbox_id = $1 "
+		"ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq",
+		DB_ARGS(DB_INT(inbox_id)));
+	if (status == DB_OK)
+		status = sdb_exec(conn,
+			"UPDATE mailbox_messages SET mailbox_id = $2 WHERE mailbox_id = $1",
+			DB_ARGS(DB_INT(inbox_id), DB_INT(new_id)));
 	if (status == DB_OK)
 		status = sdb_exec(conn,
 			"UPDATE mailboxes SET uidnext = (SELECT i.uidnext FROM mailboxes i WHERE i.id = $1), "

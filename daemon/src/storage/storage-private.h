@@ -16,6 +16,9 @@
 
 struct storage_committer;
 
+/* Longest keyword list of one message. */
+#define STORAGE_KEYWORDS_MAX 4096
+
 struct storage {
 	struct storage_settings set; /* strings below are owned copies */
 	char *driver;
@@ -30,6 +33,7 @@ struct storage_conn {
 	const struct db_driver *db;
 	struct db_conn *dbc;
 	char error[512]; /* what *error_r points to */
+	char keywords[STORAGE_KEYWORDS_MAX + 1]; /* storage_mail_get's mail_r->keywords */
 };
 
 /* Default and bounds of commit_batch_max. */
@@ -40,8 +44,6 @@ struct storage_conn {
 /* Every STORAGE_FLAG_* bit. */
 #define STORAGE_FLAGS_ALL (STORAGE_FLAG_SEEN | STORAGE_FLAG_ANSWERED | STORAGE_FLAG_FLAGGED | \
 			   STORAGE_FLAG_DELETED | STORAGE_FLAG_DRAFT)
-/* Longest keyword list of one message. */
-#define STORAGE_KEYWORDS_MAX 4096
 
 /* ---- errors (storage.c) ---- */
 /* Set conn's error text and return result; *error_r (may be NULL) points to it. */
@@ -139,6 +141,44 @@ enum storage_result storage_message_delete_txn(struct storage_conn *conn, int64_
 /* Delete a user and everything they own (mailboxes, mail, sieve, ACLs). */
 enum storage_result storage_user_delete_txn(struct storage_conn *conn, int64_t user_id,
 					    const char **error_r);
+
+/* ---- messages (storage-mail*.c), inside a transaction ---- */
+/* A keyword list is space-separated IMAP atoms, no system flags, at most
+ * STORAGE_KEYWORDS_MAX bytes. */
+bool storage_keywords_valid(const char *keywords);
+/* NOTFOUND unless the mailbox exists. */
+enum storage_result storage_mailbox_check_txn(struct storage_conn *conn, int64_t mailbox_id,
+					      const char **error_r);
+
+/* One mailbox_messages row, owning its keywords. */
+struct storage_mail_row {
+	int64_t id;
+	uint32_t uid;
+	int64_t message_id;
+	uint32_t flags;
+	char *keywords;
+	int64_t modseq;
+	int64_t internal_date;
+	int64_t size;
+};
+/* The rows of mailbox whose uid is in uids (NULL: every row), ascending by
+ * uid; only those with all of the flag bits in need (0: any). *rows_r is
+ * allocated (NULL when none); free with storage_mail_rows_free. */
+enum storage_result storage_mail_rows_txn(struct storage_conn *conn, int64_t mailbox_id,
+					  const uint32_t *uids, size_t uid_count, uint32_t need,
+					  struct storage_mail_row **rows_r, size_t *count_r,
+					  const char **error_r);
+void storage_mail_rows_free(struct storage_mail_row **rows, size_t count);
+/* Give the mailbox a new modseq (highestmodseq + 1) and return it. */
+enum storage_result storage_mailbox_next_modseq_txn(struct storage_conn *conn,
+						    int64_t mailbox_id, int64_t *modseq_r,
+						    const char **error_r);
+/* Remove rows from mailbox: delete them, record their uids in
+ * expunged_uids under one new modseq, release the owner's usage and the
+ * references to their messages. Nothing happens when count is 0. */
+enum storage_result storage_mail_expunge_rows_txn(struct storage_conn *conn, int64_t mailbox_id,
+						  const struct storage_mail_row *rows, size_t count,
+						  const char **error_r);
 
 /* ---- delivery (storage-deliver.c) ---- */
 /* Store delivery inside the transaction already open on conn. Returns OK

@@ -197,6 +197,9 @@ enum storage_result storage_user_delete_txn(struct storage_conn *conn, int64_t u
 		status = sdb_exec(conn, "DELETE FROM acls WHERE mailbox_id = $1",
 				  DB_ARGS(DB_INT(mailbox_id)));
 		if (status == DB_OK)
+			status = sdb_exec(conn, "DELETE FROM expunged_uids WHERE mailbox_id = $1",
+					  DB_ARGS(DB_INT(mailbox_id)));
+		if (status == DB_OK)
 			status = sdb_exec(conn, "DELETE FROM mailboxes WHERE id = $1",
 					  DB_ARGS(DB_INT(mailbox_id)));
 		if (status != DB_OK)

@@ -248,12 +248,154 @@ enum storage_result storage_mail_read(struct storage_conn *conn, int64_t mailbox
 enum storage_result storage_mail_cached(struct storage_conn *conn, int64_t mailbox_id,
 					uint32_t uid, char **envelope_r, char **bodystructure_r,
 					const char **error_r);
-/* Removes one message from a mailbox, releasing quota and references. */
+/* Removes one message from a mailbox, releasing quota and references;
+ * recorded for QRESYNC like every expunge (storage_mailbox_vanished_since). */
 enum storage_result storage_mail_expunge(struct storage_conn *conn, int64_t mailbox_id,
 					 uint32_t uid, const char **error_r);
 enum storage_result storage_mail_set_flags(struct storage_conn *conn, int64_t mailbox_id,
 					   uint32_t uid, uint32_t flags, const char *keywords,
 					   const char **error_r);
+
+/* ---- IMAP: mailbox state, CONDSTORE/QRESYNC, STORE, COPY/MOVE, EXPUNGE ----
+ * Modseqs: every change to a message (flags, a copy arriving, an expunge)
+ * takes the mailbox's highestmodseq + 1 and gives it to the changed
+ * messages (and expunge records); one call is one change, so the messages
+ * one call touches share one modseq. A call that changes nothing leaves
+ * highestmodseq alone. Callbacks of the calls below that write (STORE,
+ * EXPUNGE) run after the transaction committed, so they report only what
+ * is durable; those of the reading calls run while rows are read. No
+ * callback may use conn; strings they get are valid during the callback
+ * only.
+ *
+ * "Has the mailbox changed?" (IDLE, NOOP): storage_mailbox_get() returns
+ * highestmodseq and uidnext from the mailbox row (it also counts the
+ * messages, one pass over the mailbox's index entries);
+ * storage_mailbox_probe() reads only those two by primary key, the cheap
+ * one to poll. Any flag change, expunge, copy, move or delivery raises
+ * highestmodseq; a new message also raises uidnext. Comparing the two with
+ * what the session last saw is enough to know whether to look closer
+ * (storage_mail_list_since, storage_mailbox_vanished_since). */
+
+/* uidnext and highestmodseq of the mailbox, one indexed row read; NOTFOUND
+ * if it is gone (deleted under the session). */
+enum storage_result storage_mailbox_probe(struct storage_conn *conn, int64_t mailbox_id,
+					  uint32_t *uidnext_r, int64_t *highestmodseq_r,
+					  const char **error_r);
+
+/* SUBSCRIBE / UNSUBSCRIBE. Only existing mailboxes can be subscribed here:
+ * an unknown name is NOTFOUND (IMAP would allow subscribing a name that
+ * does not exist; Tandem keeps the flag on the mailbox row instead). */
+enum storage_result storage_mailbox_set_subscribed(struct storage_conn *conn, int64_t user_id,
+						   const char *name, bool subscribed,
+						   const char **error_r);
+
+struct storage_mailbox_status {
+	int64_t messages;          /* STATUS MESSAGES */
+	int64_t unseen;            /* STATUS UNSEEN: messages without \Seen */
+	int64_t deleted;           /* messages with \Deleted (STATUS DELETED, IMAP4rev2) */
+	int64_t size;              /* STATUS SIZE: sum of message sizes in bytes */
+	uint32_t uidnext;          /* STATUS UIDNEXT */
+	uint32_t uidvalidity;      /* STATUS UIDVALIDITY */
+	int64_t highestmodseq;     /* STATUS HIGHESTMODSEQ */
+	uint32_t first_unseen_uid; /* lowest uid without \Seen (SELECT's [UNSEEN n]); 0 = none */
+};
+/* Counts for STATUS/SELECT in one indexed pass over the mailbox's rows,
+ * read in one consistent snapshot. NOTFOUND if there is no such mailbox. */
+enum storage_result storage_mailbox_status(struct storage_conn *conn, int64_t mailbox_id,
+					   struct storage_mailbox_status *status_r,
+					   const char **error_r);
+
+/* One message row. mail_r->keywords points into conn and stays valid until
+ * the next call on conn. NOTFOUND if the uid is not in the mailbox. */
+enum storage_result storage_mail_get(struct storage_conn *conn, int64_t mailbox_id, uint32_t uid,
+				     struct storage_mail *mail_r, const char **error_r);
+
+/* CONDSTORE / QRESYNC: the messages whose modseq is above modseq, by uid
+ * (cb runs while the rows are read: it must not use conn). */
+enum storage_result storage_mail_list_since(struct storage_conn *conn, int64_t mailbox_id,
+					    int64_t modseq, storage_mail_cb *cb, void *context,
+					    const char **error_r);
+
+typedef void storage_uid_cb(uint32_t uid, void *context);
+/* QRESYNC VANISHED (EARLIER): uids expunged from the mailbox with a modseq
+ * above modseq, ascending. Every expunge path records them (expunge,
+ * expunge_deleted, move); deleting a mailbox drops its records with it. */
+enum storage_result storage_mailbox_vanished_since(struct storage_conn *conn, int64_t mailbox_id,
+						   int64_t modseq, storage_uid_cb *cb,
+						   void *context, const char **error_r);
+
+/* SEARCH HEADER / SORT: the values of the top-level header field name (any
+ * case) of one message, in header order, unfolded as cached at delivery
+ * (the trace lines added at delivery are not among them). OK with no
+ * callback when the message has no such field; NOTFOUND when there is no
+ * such message. */
+#define STORAGE_HEADER_NAME_MAX 256
+typedef void storage_header_value_cb(const char *value, void *context);
+enum storage_result storage_mail_header_values(struct storage_conn *conn, int64_t mailbox_id,
+					       uint32_t uid, const char *name,
+					       storage_header_value_cb *cb, void *context,
+					       const char **error_r);
+
+enum storage_flags_mode {
+	STORAGE_FLAGS_SET,    /* FLAGS: replace flags and keywords */
+	STORAGE_FLAGS_ADD,    /* +FLAGS: add them */
+	STORAGE_FLAGS_REMOVE, /* -FLAGS: remove them */
+};
+/* mail: the message after the STORE (flags, keywords, modseq all new);
+ * changed false when the STORE left it as it was (its modseq is then
+ * unchanged too; IMAP still reports its FLAGS unless .SILENT). */
+typedef void storage_flags_cb(const struct storage_mail *mail, bool changed, void *context);
+/* STORE / UID STORE on the uids (any order, duplicates and uids not in the
+ * mailbox ignored) in one transaction. keywords: space-separated, may be
+ * NULL; compared case-insensitively, and with ADD a keyword the message has
+ * is not added twice. unchangedsince > 0 (CONDSTORE UNCHANGEDSINCE): a
+ * message whose modseq is above it is left alone and its uid is put in
+ * *modified_uids_r (allocated, ascending, caller frees; NULL when none) for
+ * the [MODIFIED ...] response code. 0 means no condition (IMAP's
+ * "UNCHANGEDSINCE 0", which fails every message, is the caller's to
+ * answer). cb (may be NULL) gets every message stored or left as it was, by
+ * ascending uid, after commit. INVALID for unknown flag bits, a bad keyword
+ * list or a result longer than the keyword limit (nothing is stored);
+ * NOTFOUND if there is no such mailbox. */
+enum storage_result storage_mail_store_flags(struct storage_conn *conn, int64_t mailbox_id,
+					     const uint32_t *uids, size_t uid_count,
+					     enum storage_flags_mode mode, uint32_t flags,
+					     const char *keywords, int64_t unchangedsince,
+					     storage_flags_cb *cb, void *context,
+					     uint32_t **modified_uids_r, size_t *modified_count_r,
+					     const char **error_r);
+
+/* COPY / UID COPY in one transaction: each uid of src found is added to dst
+ * sharing its physical message (refcount + 1), with its trace, flags,
+ * keywords and internal date, a new uid (given in ascending order of the
+ * source uids, for UIDPLUS COPYUID) and dst's new modseq. dst_uids_r (may
+ * be NULL) has uid_count slots: dst_uids_r[i] is the new uid of uids[i], 0
+ * when uids[i] is not in src. The usage of dst's owner grows; with
+ * enforce_quota, NOQUOTA when it would go over quota, and then nothing is
+ * copied. NOTFOUND when src or dst does not exist. src may equal dst. */
+enum storage_result storage_mail_copy(struct storage_conn *conn, int64_t src_mailbox_id,
+				      const uint32_t *uids, size_t uid_count,
+				      int64_t dst_mailbox_id, bool enforce_quota,
+				      uint32_t *dst_uids_r, const char **error_r);
+/* MOVE / UID MOVE: storage_mail_copy, then the source messages expunged
+ * (recorded for VANISHED), in one transaction. The uids moved are those
+ * with dst_uids_r[i] != 0. Moving between mailboxes of one owner never
+ * fails for quota (usage is unchanged). src may equal dst (the messages
+ * get new uids). */
+enum storage_result storage_mail_move(struct storage_conn *conn, int64_t src_mailbox_id,
+				      const uint32_t *uids, size_t uid_count,
+				      int64_t dst_mailbox_id, bool enforce_quota,
+				      uint32_t *dst_uids_r, const char **error_r);
+
+/* EXPUNGE (uids NULL: every message with \Deleted), UID EXPUNGE and CLOSE
+ * (uids given: those of them with \Deleted; others and unknown uids are
+ * ignored), in one transaction, releasing quota and references and
+ * recording each uid for VANISHED. cb (may be NULL) gets each expunged uid
+ * in ascending order after commit. NOTFOUND if there is no such mailbox. */
+enum storage_result storage_mail_expunge_deleted(struct storage_conn *conn, int64_t mailbox_id,
+						 const uint32_t *uids, size_t uid_count,
+						 storage_uid_cb *cb, void *context,
+						 const char **error_r);
 
 /* ---- delivery ---- */
 struct storage_delivery_rcpt {

@@ -14,6 +14,7 @@
 
 #include "storage-private.h"
 #include "mime.h"
+#include "schema-files.h"
 #include "xalloc.h"
 
 #include <pthread.h>
@@ -1299,6 +1300,804 @@ static void test_init_errors(void **state)
 	}
 }
 
+/* ---- IMAP operations ---- */
+
+/* Deliver n distinct messages to user's INBOX; returns the mailbox. */
+static int64_t deliver_n(struct env *env, int64_t user_id, unsigned n)
+{
+	struct storage_delivery_rcpt rcpt;
+	for (unsigned i = 0; i < n; i++) {
+		char subject[32], text[32];
+		snprintf(subject, sizeof(subject), "msg%u", i + 1);
+		snprintf(text, sizeof(text), "text of message %u", i + 1);
+		char *raw = make_message(subject, text, "QUJD");
+		assert_result(deliver(env, raw, &user_id, 1, &rcpt), STORAGE_OK);
+		assert_result(rcpt.result, STORAGE_OK);
+		free(raw);
+	}
+	return inbox_id(env, user_id);
+}
+
+static int64_t highestmodseq(struct env *env, int64_t mailbox_id)
+{
+	struct storage_mailbox_status st;
+	assert_result(storage_mailbox_status(env->conn, mailbox_id, &st, NULL), STORAGE_OK);
+	return st.highestmodseq;
+}
+
+struct uid_list {
+	uint32_t uids[64];
+	size_t count;
+};
+
+static void collect_uid(uint32_t uid, void *context)
+{
+	struct uid_list *list = context;
+	if (list->count < 64)
+		list->uids[list->count++] = uid;
+}
+
+static void collect_mail_uid(const struct storage_mail *mail, void *context)
+{
+	collect_uid(mail->uid, context);
+}
+
+/* "1 3 4" */
+static const char *uids_str(const struct uid_list *list, char *buf, size_t size)
+{
+	size_t pos = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < list->count && pos < size; i++)
+		pos += (size_t)snprintf(buf + pos, size - pos, "%s%u", i == 0 ? "" : " ",
+					list->uids[i]);
+	return buf;
+}
+
+static void vanished(struct env *env, int64_t mailbox_id, int64_t modseq, const char *want)
+{
+	struct uid_list list = { .count = 0 };
+	char buf[256];
+	assert_result(storage_mailbox_vanished_since(env->conn, mailbox_id, modseq, collect_uid,
+						     &list, NULL), STORAGE_OK);
+	assert_str(uids_str(&list, buf, sizeof(buf)), want);
+}
+
+static void test_subscribe(void **state)
+{
+	struct env *env = *state;
+	struct storage_mailbox box;
+	int64_t ids[3];
+	add_example(env, ids);
+	static const struct {
+		const char *name;
+		bool subscribed;
+		enum storage_result want;
+	} cases[] = {
+		{ "Sent", false, STORAGE_OK },
+		{ "sent", false, STORAGE_ERR_NOTFOUND }, /* names are case-sensitive but INBOX */
+		{ "inbox", false, STORAGE_OK },
+		{ "INBOX", true, STORAGE_OK },
+		{ "Nope", true, STORAGE_ERR_NOTFOUND },  /* documented: only existing mailboxes */
+		{ "a//b", true, STORAGE_ERR_INVALID },
+		{ "Sent", true, STORAGE_OK },
+		{ "Trash", false, STORAGE_OK },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum storage_result got = storage_mailbox_set_subscribed(env->conn, ids[0],
+			cases[i].name, cases[i].subscribed, NULL);
+		if (got != cases[i].want)
+			fail_msg("case %zu (%s): got %s, want %s", i, cases[i].name,
+				 storage_result_str(got), storage_result_str(cases[i].want));
+		if (got != STORAGE_OK)
+			continue;
+		assert_result(storage_mailbox_get(env->conn, ids[0], cases[i].name, &box, NULL),
+			      STORAGE_OK);
+		if (box.subscribed != cases[i].subscribed)
+			fail_msg("case %zu (%s): got subscribed %d, want %d", i, cases[i].name,
+				 box.subscribed, cases[i].subscribed);
+	}
+	/* another user's mailbox of the same name is not touched */
+	assert_result(storage_mailbox_get(env->conn, ids[1], "Trash", &box, NULL), STORAGE_OK);
+	assert_true(box.subscribed);
+}
+
+static void test_status(void **state)
+{
+	struct env *env = *state;
+	struct storage_mailbox_status st;
+	struct storage_mailbox box;
+	int64_t ids[3];
+	add_example(env, ids);
+	int64_t inbox = deliver_n(env, ids[0], 4);
+	uint32_t seen[] = { 1, 3 }, deleted[] = { 3, 4 };
+	uint32_t *modified;
+	size_t modified_count;
+	assert_result(storage_mail_store_flags(env->conn, inbox, seen, 2, STORAGE_FLAGS_ADD,
+					       STORAGE_FLAG_SEEN, NULL, 0, NULL, NULL, &modified,
+					       &modified_count, NULL), STORAGE_OK);
+	assert_result(storage_mail_store_flags(env->conn, inbox, deleted, 2, STORAGE_FLAGS_ADD,
+					       STORAGE_FLAG_DELETED, NULL, 0, NULL, NULL, &modified,
+					       &modified_count, NULL), STORAGE_OK);
+	assert_result(storage_mailbox_status(env->conn, inbox, &st, NULL), STORAGE_OK);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "INBOX", &box, NULL), STORAGE_OK);
+	assert_int(st.messages, 4);
+	assert_int(st.unseen, 2);
+	assert_int(st.deleted, 2);
+	assert_int(st.first_unseen_uid, 2);
+	assert_int(st.uidnext, 5);
+	assert_int(st.uidvalidity, box.uidvalidity);
+	assert_int(st.highestmodseq, box.highestmodseq);
+	assert_int(st.size, box.byte_count);
+	assert_int(st.size, sql_int(env, "SELECT SUM(size) FROM mailbox_messages"));
+
+	struct storage_mailbox trash;
+	assert_result(storage_mailbox_get(env->conn, ids[0], "Trash", &trash, NULL), STORAGE_OK);
+	assert_result(storage_mailbox_status(env->conn, trash.id, &st, NULL), STORAGE_OK);
+	assert_int(st.messages, 0);
+	assert_int(st.unseen, 0);
+	assert_int(st.size, 0);
+	assert_int(st.first_unseen_uid, 0);
+	assert_int(st.uidnext, 1);
+	assert_result(storage_mailbox_status(env->conn, inbox + 1000, &st, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_int(st.messages, 0);
+
+	/* the polling probe sees every kind of change */
+	uint32_t uidnext;
+	int64_t modseq, last;
+	assert_result(storage_mailbox_probe(env->conn, inbox, &uidnext, &modseq, NULL),
+		      STORAGE_OK);
+	assert_int(uidnext, 5);
+	assert_int(modseq, box.highestmodseq);
+	deliver_n(env, ids[0], 1);
+	last = modseq;
+	assert_result(storage_mailbox_probe(env->conn, inbox, &uidnext, &modseq, NULL),
+		      STORAGE_OK);
+	assert_int(uidnext, 6);
+	assert_true(modseq > last);
+	last = modseq;
+	assert_result(storage_mail_expunge_deleted(env->conn, inbox, NULL, 0, NULL, NULL, NULL),
+		      STORAGE_OK);
+	assert_result(storage_mailbox_probe(env->conn, inbox, &uidnext, &modseq, NULL),
+		      STORAGE_OK);
+	assert_int(uidnext, 6);
+	assert_int(modseq, last + 1);
+	assert_result(storage_mailbox_probe(env->conn, inbox + 1000, &uidnext, &modseq, NULL),
+		      STORAGE_ERR_NOTFOUND);
+}
+
+static void test_mail_get(void **state)
+{
+	struct env *env = *state;
+	struct storage_mail mail;
+	int64_t ids[3];
+	add_example(env, ids);
+	int64_t inbox = deliver_n(env, ids[0], 2);
+	assert_result(storage_mail_set_flags(env->conn, inbox, 2, STORAGE_FLAG_ANSWERED, "$Work",
+					     NULL), STORAGE_OK);
+	assert_result(storage_mail_get(env->conn, inbox, 2, &mail, NULL), STORAGE_OK);
+	assert_int(mail.uid, 2);
+	assert_int(mail.mailbox_id, inbox);
+	assert_int(mail.flags, STORAGE_FLAG_ANSWERED);
+	assert_str(mail.keywords, "$Work");
+	assert_int(mail.modseq, highestmodseq(env, inbox));
+	assert_int(mail.internal_date, 1700000000);
+	assert_int(mail.size, sql_int(env, "SELECT size FROM mailbox_messages WHERE uid = 2"));
+	assert_int(mail.message_id, sql_int(env, "SELECT message_id FROM mailbox_messages "
+						 "WHERE uid = 2"));
+	assert_result(storage_mail_get(env->conn, inbox, 9, &mail, NULL), STORAGE_ERR_NOTFOUND);
+	assert_str(mail.keywords, "");
+	assert_result(storage_mail_get(env->conn, inbox + 1000, 1, &mail, NULL),
+		      STORAGE_ERR_NOTFOUND);
+}
+
+struct header_seen {
+	char values[256];
+	int count;
+};
+
+static void collect_header(const char *value, void *context)
+{
+	struct header_seen *seen = context;
+	size_t len = strlen(seen->values);
+	snprintf(seen->values + len, sizeof(seen->values) - len, "%s[%s]",
+		 seen->count == 0 ? "" : " ", value);
+	seen->count++;
+}
+
+static void test_header_values(void **state)
+{
+	static const struct {
+		uint32_t uid;
+		const char *name;
+		enum storage_result want;
+		const char *values;
+	} cases[] = {
+		{ 1, "Subject", STORAGE_OK, "[msg1]" },
+		{ 2, "SUBJECT", STORAGE_OK, "[msg2]" },
+		{ 1, "to", STORAGE_OK, "[bob@example.test]" },
+		{ 1, "From", STORAGE_OK, "[Alice <alice@example.test>]" },
+		{ 1, "X-Nothing", STORAGE_OK, "" },
+		{ 9, "Subject", STORAGE_ERR_NOTFOUND, "" },
+		{ 1, "", STORAGE_ERR_INVALID, "" },
+		{ 1, "Sub ject", STORAGE_ERR_INVALID, "" },
+		{ 1, "Subject:", STORAGE_ERR_INVALID, "" },
+	};
+	struct env *env = *state;
+	int64_t ids[3];
+	add_example(env, ids);
+	int64_t inbox = deliver_n(env, ids[0], 2);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct header_seen seen = { .count = 0 };
+		enum storage_result got = storage_mail_header_values(env->conn, inbox, cases[i].uid,
+			cases[i].name, collect_header, &seen, NULL);
+		if (got != cases[i].want)
+			fail_msg("case %zu (%s): got %s, want %s", i, cases[i].name,
+				 storage_result_str(got), storage_result_str(cases[i].want));
+		if (strcmp(seen.values, cases[i].values) != 0)
+			fail_msg("case %zu (%s): got \"%s\", want \"%s\"", i, cases[i].name,
+				 seen.values, cases[i].values);
+	}
+	char *long_name = xmalloc(STORAGE_HEADER_NAME_MAX + 2);
+	memset(long_name, 'a', STORAGE_HEADER_NAME_MAX + 1);
+	long_name[STORAGE_HEADER_NAME_MAX + 1] = '\0';
+	assert_result(storage_mail_header_values(env->conn, inbox, 1, long_name, collect_header,
+						 NULL, NULL), STORAGE_ERR_INVALID);
+	free(long_name);
+}
+
+struct store_seen {
+	struct uid_list uids;
+	unsigned changed;
+	uint32_t flags;
+	char keywords[128];
+	int64_t modseq;
+};
+
+static void collect_store(const struct storage_mail *mail, bool changed, void *context)
+{
+	struct store_seen *seen = context;
+	collect_uid(mail->uid, &seen->uids);
+	if (changed)
+		seen->changed++;
+	seen->flags = mail->flags;
+	storage_strlcpy(seen->keywords, mail->keywords, sizeof(seen->keywords));
+	seen->modseq = mail->modseq;
+}
+
+static void test_store_flags(void **state)
+{
+	/* Applied in order to uids 1 and 2 (and 99, which does not exist). */
+	static const struct {
+		enum storage_flags_mode mode;
+		uint32_t flags;
+		const char *keywords;
+		uint32_t want_flags;
+		const char *want_keywords;
+		unsigned want_changed;
+	} steps[] = {
+		{ STORAGE_FLAGS_ADD, STORAGE_FLAG_SEEN, "$A", STORAGE_FLAG_SEEN, "$A", 2 },
+		{ STORAGE_FLAGS_ADD, STORAGE_FLAG_SEEN, "$a", STORAGE_FLAG_SEEN, "$A", 0 },
+		{ STORAGE_FLAGS_ADD, STORAGE_FLAG_FLAGGED, "$B $A $b",
+		  STORAGE_FLAG_SEEN | STORAGE_FLAG_FLAGGED, "$A $B", 2 },
+		{ STORAGE_FLAGS_REMOVE, STORAGE_FLAG_SEEN, "$a $C", STORAGE_FLAG_FLAGGED, "$B", 2 },
+		{ STORAGE_FLAGS_REMOVE, STORAGE_FLAG_DRAFT, NULL, STORAGE_FLAG_FLAGGED, "$B", 0 },
+		{ STORAGE_FLAGS_SET, STORAGE_FLAG_DRAFT | STORAGE_FLAG_ANSWERED, "x y x",
+		  STORAGE_FLAG_DRAFT | STORAGE_FLAG_ANSWERED, "x y", 2 },
+		{ STORAGE_FLAGS_SET, STORAGE_FLAG_DRAFT | STORAGE_FLAG_ANSWERED, "X Y",
+		  STORAGE_FLAG_DRAFT | STORAGE_FLAG_ANSWERED, "X Y", 2 },
+		{ STORAGE_FLAGS_SET, 0, "", 0, "", 2 },
+	};
+	struct env *env = *state;
+	struct storage_mail mail;
+	uint32_t *modified;
+	size_t modified_count;
+	int64_t ids[3];
+	add_example(env, ids);
+	int64_t inbox = deliver_n(env, ids[0], 3);
+	const uint32_t uids[] = { 2, 99, 1, 2 };
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct store_seen seen;
+		memset(&seen, 0, sizeof(seen));
+		int64_t before = highestmodseq(env, inbox);
+		assert_result(storage_mail_store_flags(env->conn, inbox, uids, 4, steps[i].mode,
+						       steps[i].flags, steps[i].keywords, 0,
+						       collect_store, &seen, &modified,
+						       &modified_count, NULL), STORAGE_OK);
+		int64_t after = highestmodseq(env, inbox);
+		char buf[64];
+		if (strcmp(uids_str(&seen.uids, buf, sizeof(buf)), "1 2") != 0)
+			fail_msg("step %zu: got uids \"%s\", want \"1 2\"", i, buf);
+		if (seen.changed != steps[i].want_changed)
+			fail_msg("step %zu: got %u changed, want %u", i, seen.changed,
+				 steps[i].want_changed);
+		if (seen.flags != steps[i].want_flags || strcmp(seen.keywords,
+								steps[i].want_keywords) != 0)
+			fail_msg("step %zu: got flags 0x%x \"%s\", want 0x%x \"%s\"", i, seen.flags,
+				 seen.keywords, steps[i].want_flags, steps[i].want_keywords);
+		assert_null(modified);
+		assert_int(modified_count, 0);
+		/* a change takes exactly one new modseq; no change takes none */
+		if (after != before + (steps[i].want_changed > 0 ? 1 : 0))
+			fail_msg("step %zu: got highestmodseq %lld after %lld, want %s", i,
+				 (long long)after, (long long)before,
+				 steps[i].want_changed > 0 ? "one more" : "the same");
+		assert_result(storage_mail_get(env->conn, inbox, 1, &mail, NULL), STORAGE_OK);
+		assert_int(mail.flags, steps[i].want_flags);
+		assert_str(mail.keywords, steps[i].want_keywords);
+		assert_int(mail.modseq, seen.modseq);
+		assert_true(mail.modseq <= after);
+	}
+	/* message 3 was never touched */
+	assert_result(storage_mail_get(env->conn, inbox, 3, &mail, NULL), STORAGE_OK);
+	assert_int(mail.flags, 0);
+	int64_t modseq3 = mail.modseq;
+
+	/* CONDSTORE UNCHANGEDSINCE: uid 1 changed after base, so it fails */
+	int64_t base = highestmodseq(env, inbox);
+	const uint32_t one[] = { 1 }, all[] = { 3, 2, 1 };
+	assert_result(storage_mail_store_flags(env->conn, inbox, one, 1, STORAGE_FLAGS_ADD,
+					       STORAGE_FLAG_FLAGGED, NULL, 0, NULL, NULL,
+					       &modified, &modified_count, NULL), STORAGE_OK);
+	struct store_seen seen;
+	memset(&seen, 0, sizeof(seen));
+	assert_result(storage_mail_store_flags(env->conn, inbox, all, 3, STORAGE_FLAGS_ADD,
+					       STORAGE_FLAG_SEEN, NULL, base, collect_store, &seen,
+					       &modified, &modified_count, NULL), STORAGE_OK);
+	assert_int(modified_count, 1);
+	assert_int(modified[0], 1);
+	free(modified);
+	char buf[64];
+	assert_str(uids_str(&seen.uids, buf, sizeof(buf)), "2 3");
+	assert_int(seen.changed, 2);
+	assert_result(storage_mail_get(env->conn, inbox, 1, &mail, NULL), STORAGE_OK);
+	assert_int(mail.flags, STORAGE_FLAG_FLAGGED);
+	assert_result(storage_mail_get(env->conn, inbox, 3, &mail, NULL), STORAGE_OK);
+	assert_int(mail.flags, STORAGE_FLAG_SEEN);
+	assert_true(mail.modseq > modseq3);
+	assert_int(mail.modseq, highestmodseq(env, inbox));
+
+	/* errors store nothing */
+	int64_t before = highestmodseq(env, inbox);
+	static const struct {
+		int64_t mailbox_delta;
+		int mode;
+		uint32_t flags;
+		const char *keywords;
+		enum storage_result want;
+	} bad[] = {
+		{ 0, STORAGE_FLAGS_SET, 0x100, NULL, STORAGE_ERR_INVALID },
+		{ 0, STORAGE_FLAGS_ADD, 0, "bad(kw", STORAGE_ERR_INVALID },
+		{ 0, STORAGE_FLAGS_ADD, 0, " lead", STORAGE_ERR_INVALID },
+		{ 0, 7, 0, NULL, STORAGE_ERR_INVALID },
+		{ 1000, STORAGE_FLAGS_ADD, STORAGE_FLAG_SEEN, NULL, STORAGE_ERR_NOTFOUND },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		enum storage_result got = storage_mail_store_flags(env->conn,
+			inbox + bad[i].mailbox_delta, all, 3, (enum storage_flags_mode)bad[i].mode,
+			bad[i].flags, bad[i].keywords, 0, collect_store, &seen, &modified,
+			&modified_count, NULL);
+		if (got != bad[i].want)
+			fail_msg("bad %zu: got %s, want %s", i, storage_result_str(got),
+				 storage_result_str(bad[i].want));
+		assert_null(modified);
+	}
+	/* a keyword list that would grow past the limit: nothing stored */
+	char *kw = xmalloc(STORAGE_KEYWORDS_MAX + 1);
+	memset(kw, 'k', STORAGE_KEYWORDS_MAX - 10);
+	kw[STORAGE_KEYWORDS_MAX - 10] = '\0';
+	assert_result(storage_mail_store_flags(env->conn, inbox, one, 1, STORAGE_FLAGS_SET, 0, kw,
+					       0, NULL, NULL, &modified, &modified_count, NULL),
+		      STORAGE_OK);
+	before = highestmodseq(env, inbox);
+	assert_result(storage_mail_store_flags(env->conn, inbox, all, 3, STORAGE_FLAGS_ADD, 0,
+					       "another-long-keyword", 0, NULL, NULL, &modified,
+					       &modified_count, NULL), STORAGE_ERR_INVALID);
+	assert_int(highestmodseq(env, inbox), before);
+	assert_result(storage_mail_get(env->conn, inbox, 3, &mail, NULL), STORAGE_OK);
+	assert_str(mail.keywords, "");
+	free(kw);
+	/* no uids: nothing to do, but the mailbox must exist */
+	assert_result(storage_mail_store_flags(env->conn, inbox, NULL, 0, STORAGE_FLAGS_ADD, 1,
+					       NULL, 0, NULL, NULL, &modified, &modified_count,
+					       NULL), STORAGE_OK);
+	assert_result(storage_mail_store_flags(env->conn, inbox + 1000, NULL, 0,
+					       STORAGE_FLAGS_ADD, 1, NULL, 0, NULL, NULL,
+					       &modified, &modified_count, NULL),
+		      STORAGE_ERR_NOTFOUND);
+	assert_int(check(env, false), 0);
+}
+
+static void test_list_since(void **state)
+{
+	struct env *env = *state;
+	struct uid_list list = { .count = 0 };
+	uint32_t *modified;
+	size_t modified_count;
+	char buf[64];
+	int64_t ids[3];
+	add_example(env, ids);
+	int64_t inbox = deliver_n(env, ids[0], 4);
+	int64_t base = highestmodseq(env, inbox);
+	assert_result(storage_mail_list_since(env->conn, inbox, base, collect_mail_uid, &list,
+					      NULL), STORAGE_OK);
+	assert_int(list.count, 0);
+	const uint32_t some[] = { 4, 2 };
+	assert_result(storage_mail_store_flags(env->conn, inbox, some, 2, STORAGE_FLAGS_ADD,
+					       STORAGE_FLAG_SEEN, NULL, 0, NULL, NULL, &modified,
+					       &modified_count, NULL), STORAGE_OK);
+	assert_result(storage_mail_list_since(env->conn, inbox, base, collect_mail_uid, &list,
+					      NULL), STORAGE_OK);
+	assert_str(uids_str(&list, buf, sizeof(buf)), "2 4");
+	list.count = 0;
+	assert_result(storage_mail_list_since(env->conn, inbox, 0, collect_mail_uid, &list,
+					      NULL), STORAGE_OK);
+	assert_str(uids_str(&list, buf, sizeof(buf)), "1 2 3 4");
+	assert_result(storage_mail_list_since(env->conn, inbox + 1000, 0, collect_mail_uid,
+					      &list, NULL), STORAGE_ERR_NOTFOUND);
+	assert_result(storage_mailbox_vanished_since(env->conn, inbox + 1000, 0, collect_uid,
+						     &list, NULL), STORAGE_ERR_NOTFOUND);
+}
+
+static void test_expunge_deleted(void **state)
+{
+	struct env *env = *state;
+	struct storage_user user;
+	struct uid_list list = { .count = 0 };
+	uint32_t *modified;
+	size_t modified_count;
+	char buf[64];
+	int64_t ids[3];
+	add_example(env, ids);
+	int64_t inbox = deliver_n(env, ids[0], 5);
+	const uint32_t del[] = { 1, 3, 5 };
+	assert_result(storage_mail_store_flags(env->conn, inbox, del, 3, STORAGE_FLAGS_ADD,
+					       STORAGE_FLAG_DELETED, NULL, 0, NULL, NULL, &modified,
+					       &modified_count, NULL), STORAGE_OK);
+	int64_t base = highestmodseq(env, inbox);
+	vanished(env, inbox, 0, "");
+
+	/* UID EXPUNGE 3:4 takes 3 (4 is not \Deleted, 77 does not exist) */
+	const uint32_t some[] = { 4, 77, 3 };
+	assert_result(storage_mail_expunge_deleted(env->conn, inbox, some, 3, collect_uid, &list,
+						   NULL), STORAGE_OK);
+	assert_str(uids_str(&list, buf, sizeof(buf)), "3");
+	int64_t after_first = highestmodseq(env, inbox);
+	assert_int(after_first, base + 1);
+	vanished(env, inbox, base, "3");
+	/* nothing to expunge: no new modseq */
+	list.count = 0;
+	assert_result(storage_mail_expunge_deleted(env->conn, inbox, some, 3, collect_uid, &list,
+						   NULL), STORAGE_OK);
+	assert_int(list.count, 0);
+	assert_int(highestmodseq(env, inbox), after_first);
+
+	/* EXPUNGE: every \Deleted message */
+	assert_result(storage_mail_expunge_deleted(env->conn, inbox, NULL, 0, collect_uid, &list,
+						   NULL), STORAGE_OK);
+	assert_str(uids_str(&list, buf, sizeof(buf)), "1 5");
+	vanished(env, inbox, base, "1 3 5");
+	vanished(env, inbox, after_first, "1 5");
+	/* the single-message expunge is recorded too */
+	int64_t before_single = highestmodseq(env, inbox);
+	assert_result(storage_mail_expunge(env->conn, inbox, 2, NULL), STORAGE_OK);
+	vanished(env, inbox, before_single, "2");
+	vanished(env, inbox, 0, "1 2 3 5");
+
+	assert_result(storage_user_get_by_id(env->conn, ids[0], &user, NULL), STORAGE_OK);
+	assert_int(user.used_messages, 1);
+	assert_int(user.used_bytes, sql_int(env, "SELECT SUM(size) FROM mailbox_messages"));
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 1);
+	assert_result(storage_mail_expunge_deleted(env->conn, inbox + 1000, NULL, 0, NULL, NULL,
+						   NULL), STORAGE_ERR_NOTFOUND);
+	assert_int(check(env, false), 0);
+
+	/* renaming INBOX: its messages vanish from INBOX */
+	int64_t before_rename = highestmodseq(env, inbox);
+	assert_result(storage_mailbox_rename(env->conn, ids[0], "INBOX", "Old", NULL),
+		      STORAGE_OK);
+	vanished(env, inbox, before_rename, "4");
+	assert_int(highestmodseq(env, inbox), before_rename + 1);
+	/* storage_check: uidnext must stay above expunged uids, highestmodseq
+	 * at or above the expunges' modseqs */
+	char sql[160];
+	snprintf(sql, sizeof(sql), "UPDATE mailboxes SET uidnext = 3, highestmodseq = 1 "
+		 "WHERE id = %lld", (long long)inbox);
+	sql_exec(env, sql);
+	assert_int(check(env, false), 2);
+	assert_int(check(env, true), 2);
+	assert_int(check(env, false), 0);
+	struct storage_mailbox_status st;
+	assert_result(storage_mailbox_status(env->conn, inbox, &st, NULL), STORAGE_OK);
+	assert_int(st.uidnext, 6);
+	assert_int(st.highestmodseq, before_rename + 1);
+	/* deleting a mailbox or user drops its records */
+	assert_result(storage_user_del(env->conn, "alice@example.test", NULL), STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM expunged_uids"), 0);
+	assert_int(check(env, false), 0);
+}
+
+/* refcount of the physical message of uid in mailbox */
+static int64_t refcount_of(struct env *env, int64_t mailbox_id, uint32_t uid)
+{
+	int64_t value;
+	bool found;
+	enum db_status status = sdb_int(env->conn,
+		"SELECT m.refcount FROM messages m JOIN mailbox_messages mm ON mm.message_id = m.id "
+		"WHERE mm.mailbox_id = $1 AND mm.uid = $2",
+		DB_ARGS(DB_INT(mailbox_id), DB_INT(uid)), &value, &found);
+	assert_int(status, DB_OK);
+	return found ? value : -1;
+}
+
+static void assert_same_bytes(struct env *env, int64_t box_a, uint32_t uid_a, int64_t box_b,
+			      uint32_t uid_b)
+{
+	unsigned char *a, *b;
+	size_t size_a, size_b;
+	assert_result(storage_mail_read(env->conn, box_a, uid_a, &a, &size_a, NULL), STORAGE_OK);
+	assert_result(storage_mail_read(env->conn, box_b, uid_b, &b, &size_b, NULL), STORAGE_OK);
+	assert_int(size_a, size_b);
+	assert_memory_equal(a, b, size_a);
+	free(a);
+	free(b);
+}
+
+static void test_copy(void **state)
+{
+	struct env *env = *state;
+	struct storage_mailbox archive, bob_inbox;
+	struct storage_user user;
+	struct storage_mail mail;
+	int64_t ids[3];
+	add_example(env, ids);
+	int64_t inbox = deliver_n(env, ids[0], 3);
+	assert_result(storage_mail_set_flags(env->conn, inbox, 2, STORAGE_FLAG_FLAGGED, "$Keep",
+					     NULL), STORAGE_OK);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "Archive", &archive, NULL),
+		      STORAGE_OK);
+	int64_t modseq = highestmodseq(env, archive.id);
+
+	/* COPY 2,1,77: new uids in ascending order of the source uids */
+	const uint32_t uids[] = { 2, 1, 77 };
+	uint32_t dst[3] = { 9, 9, 9 };
+	assert_result(storage_mail_copy(env->conn, inbox, uids, 3, archive.id, true, dst, NULL),
+		      STORAGE_OK);
+	assert_int(dst[0], 2);
+	assert_int(dst[1], 1);
+	assert_int(dst[2], 0);
+	assert_int(refcount_of(env, inbox, 1), 2);
+	assert_int(refcount_of(env, inbox, 2), 2);
+	assert_int(refcount_of(env, inbox, 3), 1);
+	assert_same_bytes(env, inbox, 2, archive.id, 2);
+	assert_result(storage_mail_get(env->conn, archive.id, 2, &mail, NULL), STORAGE_OK);
+	assert_int(mail.flags, STORAGE_FLAG_FLAGGED);
+	assert_str(mail.keywords, "$Keep");
+	assert_int(mail.internal_date, 1700000000);
+	assert_int(mail.modseq, modseq + 1);
+	assert_int(highestmodseq(env, archive.id), modseq + 1);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "Archive", &archive, NULL),
+		      STORAGE_OK);
+	assert_int(archive.uidnext, 3);
+	assert_result(storage_user_get_by_id(env->conn, ids[0], &user, NULL), STORAGE_OK);
+	assert_int(user.used_messages, 5);
+	assert_int(user.used_bytes, sql_int(env, "SELECT SUM(size) FROM mailbox_messages"));
+	assert_int(check(env, false), 0);
+
+	/* into the same mailbox, and into another user's (their usage grows) */
+	const uint32_t three[] = { 3 };
+	assert_result(storage_mail_copy(env->conn, inbox, three, 1, inbox, true, dst, NULL),
+		      STORAGE_OK);
+	assert_int(dst[0], 4);
+	assert_same_bytes(env, inbox, 3, inbox, 4);
+	assert_result(storage_mailbox_get(env->conn, ids[1], "INBOX", &bob_inbox, NULL),
+		      STORAGE_OK);
+	assert_result(storage_mail_copy(env->conn, inbox, three, 1, bob_inbox.id, true, dst,
+					NULL), STORAGE_OK);
+	assert_int(dst[0], 1);
+	assert_int(refcount_of(env, inbox, 3), 3);
+	assert_result(storage_user_get_by_id(env->conn, ids[1], &user, NULL), STORAGE_OK);
+	assert_int(user.used_messages, 1);
+	assert_int(check(env, false), 0);
+
+	/* only unknown uids: nothing happens, not even a modseq */
+	const uint32_t unknown[] = { 50, 60 };
+	modseq = highestmodseq(env, archive.id);
+	assert_result(storage_mail_copy(env->conn, inbox, unknown, 2, archive.id, true, dst,
+					NULL), STORAGE_OK);
+	assert_int(dst[0], 0);
+	assert_int(dst[1], 0);
+	assert_int(highestmodseq(env, archive.id), modseq);
+
+	/* NOQUOTA: nothing of the set is copied */
+	assert_result(storage_user_set_quota(env->conn, "alice@example.test", 0, 7, NULL),
+		      STORAGE_OK);
+	int64_t rows = sql_int(env, "SELECT COUNT(*) FROM mailbox_messages");
+	const uint32_t two[] = { 1, 3 };
+	assert_result(storage_mail_copy(env->conn, inbox, two, 2, archive.id, true, dst, NULL),
+		      STORAGE_ERR_NOQUOTA);
+	assert_int(dst[0], 0);
+	assert_int(dst[1], 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mailbox_messages"), rows);
+	assert_int(highestmodseq(env, archive.id), modseq);
+	assert_int(refcount_of(env, inbox, 1), 2);
+	/* exactly up to the quota is fine; without enforcement, past it too */
+	assert_result(storage_mail_copy(env->conn, inbox, three, 1, archive.id, true, dst, NULL),
+		      STORAGE_OK);
+	assert_result(storage_mail_copy(env->conn, inbox, three, 1, archive.id, true, dst, NULL),
+		      STORAGE_ERR_NOQUOTA);
+	assert_result(storage_mail_copy(env->conn, inbox, three, 1, archive.id, false, dst, NULL),
+		      STORAGE_OK);
+	assert_result(storage_user_get_by_id(env->conn, ids[0], &user, NULL), STORAGE_OK);
+	assert_int(user.used_messages, 8);
+
+	/* errors */
+	assert_result(storage_mail_copy(env->conn, inbox + 1000, three, 1, archive.id, false, dst,
+					NULL), STORAGE_ERR_NOTFOUND);
+	assert_result(storage_mail_copy(env->conn, inbox, three, 1, archive.id + 1000, false,
+					dst, NULL), STORAGE_ERR_NOTFOUND);
+	assert_int(check(env, false), 0);
+
+	/* expunging every copy releases the message */
+	assert_result(storage_user_del(env->conn, "alice@example.test", NULL), STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 1);
+	assert_int(refcount_of(env, bob_inbox.id, 1), 1);
+	assert_result(storage_mail_expunge(env->conn, bob_inbox.id, 1, NULL), STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM messages"), 0);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM mime_parts"), 0);
+	assert_int(check(env, false), 0);
+}
+
+static void test_move(void **state)
+{
+	struct env *env = *state;
+	struct storage_mailbox trash, bob_inbox;
+	struct storage_user user;
+	struct storage_mail mail;
+	int64_t ids[3];
+	add_example(env, ids);
+	int64_t inbox = deliver_n(env, ids[0], 3);
+	assert_result(storage_mailbox_get(env->conn, ids[0], "Trash", &trash, NULL), STORAGE_OK);
+	assert_result(storage_mail_set_flags(env->conn, inbox, 3, STORAGE_FLAG_SEEN, NULL, NULL),
+		      STORAGE_OK);
+	int64_t src_modseq = highestmodseq(env, inbox);
+	int64_t dst_modseq = highestmodseq(env, trash.id);
+	/* at quota, a move between one owner's mailboxes still works */
+	assert_result(storage_user_set_quota(env->conn, "alice@example.test", 0, 3, NULL),
+		      STORAGE_OK);
+	const uint32_t uids[] = { 3, 1, 8 };
+	uint32_t dst[3];
+	unsigned char *data;
+	size_t size;
+	assert_result(storage_mail_read(env->conn, inbox, 3, &data, &size, NULL), STORAGE_OK);
+	assert_result(storage_mail_move(env->conn, inbox, uids, 3, trash.id, true, dst, NULL),
+		      STORAGE_OK);
+	assert_int(dst[0], 2);
+	assert_int(dst[1], 1);
+	assert_int(dst[2], 0);
+	assert_result(storage_mail_get(env->conn, inbox, 1, &mail, NULL), STORAGE_ERR_NOTFOUND);
+	assert_result(storage_mail_get(env->conn, inbox, 3, &mail, NULL), STORAGE_ERR_NOTFOUND);
+	assert_result(storage_mail_get(env->conn, trash.id, 2, &mail, NULL), STORAGE_OK);
+	assert_int(mail.flags, STORAGE_FLAG_SEEN);
+	unsigned char *moved;
+	size_t moved_size;
+	assert_result(storage_mail_read(env->conn, trash.id, 2, &moved, &moved_size, NULL),
+		      STORAGE_OK);
+	assert_int(moved_size, size);
+	assert_memory_equal(moved, data, size);
+	free(moved);
+	free(data);
+	assert_int(refcount_of(env, trash.id, 1), 1);
+	assert_int(refcount_of(env, trash.id, 2), 1);
+	assert_int(highestmodseq(env, inbox), src_modseq + 1);
+	assert_int(highestmodseq(env, trash.id), dst_modseq + 1);
+	vanished(env, inbox, src_modseq, "1 3");
+	vanished(env, trash.id, 0, "");
+	assert_result(storage_user_get_by_id(env->conn, ids[0], &user, NULL), STORAGE_OK);
+	assert_int(user.used_messages, 3);
+	assert_int(user.used_bytes, sql_int(env, "SELECT SUM(size) FROM mailbox_messages"));
+	assert_int(check(env, false), 0);
+
+	/* to another owner: their quota counts, and NOQUOTA moves nothing */
+	assert_result(storage_mailbox_get(env->conn, ids[1], "INBOX", &bob_inbox, NULL),
+		      STORAGE_OK);
+	assert_result(storage_user_set_quota(env->conn, "bob@example.test", 1, 0, NULL),
+		      STORAGE_OK);
+	const uint32_t two[] = { 2 };
+	assert_result(storage_mail_move(env->conn, inbox, two, 1, bob_inbox.id, true, dst, NULL),
+		      STORAGE_ERR_NOQUOTA);
+	assert_int(dst[0], 0);
+	assert_result(storage_mail_get(env->conn, inbox, 2, &mail, NULL), STORAGE_OK);
+	assert_result(storage_mail_move(env->conn, inbox, two, 1, bob_inbox.id, false, dst, NULL),
+		      STORAGE_OK);
+	assert_int(dst[0], 1);
+	assert_result(storage_user_get_by_id(env->conn, ids[0], &user, NULL), STORAGE_OK);
+	assert_int(user.used_messages, 2);
+	assert_result(storage_user_get_by_id(env->conn, ids[1], &user, NULL), STORAGE_OK);
+	assert_int(user.used_messages, 1);
+	/* within one mailbox: new uids */
+	assert_result(storage_mail_move(env->conn, trash.id, two, 1, trash.id, true, dst, NULL),
+		      STORAGE_OK);
+	assert_int(dst[0], 3);
+	vanished(env, trash.id, 0, "2");
+	assert_int(check(env, false), 0);
+	/* a mailbox with expunge records can be deleted */
+	assert_result(storage_mailbox_delete(env->conn, ids[0], "Trash", NULL), STORAGE_OK);
+	assert_int(check(env, false), 0);
+}
+
+/* ---- migrations ---- */
+
+/* A database created by the 001 migration alone, with a delivered message,
+ * goes to the latest version, keeps its data and works; migrating again
+ * does nothing. */
+static void test_migrate_from_1(void **state)
+{
+	struct env *env = *state;
+	const struct schema_file *first = NULL;
+	const char *error;
+	int from, to, version;
+	env_stop(env);
+	if (env->pgsql) {
+		struct db_conn *dbc;
+		char err[256];
+		assert_int(db_driver_pgsql.connect(&env->set, &dbc, err, sizeof(err)), DB_OK);
+		assert_int(db_driver_pgsql.exec_script(dbc, "DROP SCHEMA IF EXISTS public CASCADE; "
+							    "CREATE SCHEMA public;"), DB_OK);
+		db_driver_pgsql.disconnect(&dbc);
+	} else {
+		const char *suffixes[] = { "", "-wal", "-shm" };
+		for (size_t i = 0; i < 3; i++) {
+			char file[160];
+			snprintf(file, sizeof(file), "%s%s", env->path, suffixes[i]);
+			unlink(file);
+		}
+	}
+	assert_int(storage_init_nocommitter(&env->set, &env->storage, &error), 0);
+	assert_int(storage_connect(env->storage, &env->conn, &error), 0);
+	for (const struct schema_file *f = schema_files; f->driver != NULL; f++) {
+		if (strcmp(f->driver, env->conn->db->name) == 0 && f->version == 1)
+			first = f;
+	}
+	assert_non_null(first);
+	assert_int(env->conn->db->exec_script(env->conn->dbc, first->sql), DB_OK);
+	sql_exec(env, "INSERT INTO schema_version (version) VALUES (1)");
+	assert_result(storage_schema_version(env->conn, &version, NULL), STORAGE_OK);
+	assert_int(version, 1);
+	/* data written at version 1 */
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("old", "from version one", "T0xE");
+	struct storage_delivery_rcpt rcpts[2];
+	assert_result(deliver(env, raw, ids, 2, rcpts), STORAGE_OK);
+
+	assert_result(storage_migrate(env->conn, &from, &to, NULL), STORAGE_OK);
+	assert_int(from, 1);
+	assert_int(to, storage_schema_latest());
+	assert_true(to >= 2);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM schema_version"), 1);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM expunged_uids"), 0);
+	assert_result(storage_migrate(env->conn, &from, &to, NULL), STORAGE_OK);
+	assert_int(from, storage_schema_latest());
+	assert_int(to, storage_schema_latest());
+
+	/* the old data is whole and the new table is used */
+	unsigned char *data;
+	size_t size;
+	assert_result(storage_mail_read(env->conn, rcpts[0].mailbox_id_r, 1, &data, &size, NULL),
+		      STORAGE_OK);
+	assert_int(size, strlen(raw));
+	free(data);
+	assert_result(storage_mail_expunge(env->conn, rcpts[0].mailbox_id_r, 1, NULL), STORAGE_OK);
+	vanished(env, rcpts[0].mailbox_id_r, 0, "1");
+	assert_int(check(env, false), 0);
+	free(raw);
+	/* and a full start (which insists on the latest version) accepts it */
+	env_stop(env);
+	assert_int(env_start(env), 0);
+	assert_int(refcount_of(env, rcpts[1].mailbox_id_r, 1), 1);
+}
+
 #define STORAGE_TESTS(setup)                                                     \
 	cmocka_unit_test_setup_teardown(test_schema, setup, teardown),           \
 	cmocka_unit_test_setup_teardown(test_domain, setup, teardown),           \
@@ -1320,7 +2119,17 @@ static void test_init_errors(void **state)
 	cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),     \
 	cmocka_unit_test_setup_teardown(test_group_commit_isolation, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_deinit_drains, setup, teardown),    \
-	cmocka_unit_test_setup_teardown(test_sqlite_driver, setup, teardown)
+	cmocka_unit_test_setup_teardown(test_sqlite_driver, setup, teardown),    \
+	cmocka_unit_test_setup_teardown(test_subscribe, setup, teardown),        \
+	cmocka_unit_test_setup_teardown(test_status, setup, teardown),           \
+	cmocka_unit_test_setup_teardown(test_mail_get, setup, teardown),         \
+	cmocka_unit_test_setup_teardown(test_header_values, setup, teardown),    \
+	cmocka_unit_test_setup_teardown(test_store_flags, setup, teardown),      \
+	cmocka_unit_test_setup_teardown(test_list_since, setup, teardown),       \
+	cmocka_unit_test_setup_teardown(test_expunge_deleted, setup, teardown),  \
+	cmocka_unit_test_setup_teardown(test_copy, setup, teardown),             \
+	cmocka_unit_test_setup_teardown(test_move, setup, teardown),             \
+	cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown)
 
 int main(void)
 {
