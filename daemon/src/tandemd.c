@@ -15,6 +15,7 @@
 #include "config.h"
 #include "listener.h"
 #include "lmtp/lmtp.h"
+#include "imap/imap.h"
 #include "log.h"
 #include "mime.h"
 #include "net.h"
@@ -60,6 +61,7 @@ struct tandemd {
 
 	struct event_base *base;
 	struct lmtp_service *lmtp;
+	struct imap_service *imap; /* NULL when imap_listen is empty */
 	struct net_server *net;
 	struct storage *storage;
 	struct event *signals[3];
@@ -139,6 +141,23 @@ static int tandemd_config_check(const struct tandem_config *cfg, char **error_r)
 	if (net_listen_specs_parse(cfg->lmtp_listen, specs, NET_LISTENERS_MAX, &count, &error) < 0) {
 		*error_r = xasprintf("lmtp_listen: %s", error);
 		free(error);
+		return -1;
+	}
+	if (cfg->imap_listen[0] != '\0' &&
+	    net_listen_specs_parse(cfg->imap_listen, specs, NET_LISTENERS_MAX, &count, &error) < 0) {
+		*error_r = xasprintf("imap_listen: %s", error);
+		free(error);
+		return -1;
+	}
+	if (cfg->imap_idle_timeout == 0 || cfg->imap_idle_timeout > 86400 ||
+	    cfg->imap_preauth_timeout == 0 || cfg->imap_preauth_timeout > 3600) {
+		*error_r = xasprintf("imap_%s_timeout: out of range", cfg->imap_preauth_timeout == 0 ||
+				     cfg->imap_preauth_timeout > 3600 ? "preauth" : "idle");
+		return -1;
+	}
+	if (cfg->imap_max_literal_size < 64 * 1024 ||
+	    cfg->imap_max_literal_size > TANDEMD_MESSAGE_SIZE_MAX) {
+		*error_r = xasprintf("imap_max_literal_size: must be between 64K and 1024G");
 		return -1;
 	}
 	if (cfg->unix_socket_mode > 0777) {
@@ -433,6 +452,22 @@ static int tandemd_start(struct tandemd *d)
 		free(error);
 		return -1;
 	}
+	if (d->cfg.imap_listen[0] != '\0') {
+		struct imap_settings imap_set = {
+			.hostname = d->hostname,
+			.allow_plaintext_auth = d->cfg.imap_allow_plaintext_auth,
+			.idle_timeout_secs = (unsigned)d->cfg.imap_idle_timeout,
+			.preauth_timeout_secs = (unsigned)d->cfg.imap_preauth_timeout,
+			.max_literal_size = d->cfg.imap_max_literal_size,
+		};
+		d->imap = imap_service_create(&imap_set);
+		if (net_server_listen(d->net, imap_service_net(d->imap), d->cfg.imap_listen,
+				      &error) < 0) {
+			log_error(NULL, "tandemd", "listen_failed", "error=\"%s\"", error);
+			free(error);
+			return -1;
+		}
+	}
 	if (tandemd_write_pid_file(d) < 0 || tandemd_drop_privileges(d->cfg.run_user) < 0)
 		return -1;
 
@@ -486,6 +521,7 @@ static void tandemd_stop(struct tandemd *d)
 		net_server_free(&d->net);
 	}
 	lmtp_service_free(&d->lmtp);
+	imap_service_free(&d->imap);
 	for (size_t i = 0; i < sizeof(d->signals) / sizeof(d->signals[0]); i++)
 		if (d->signals[i] != NULL)
 			event_free(d->signals[i]);

@@ -46,8 +46,9 @@ print(s.getsockname()[1])'
 
 # tandem_config [key=value ...]: write $TANDEM_CONF for a scratch daemon.
 # Defaults: SQLite in the test's tmp dir, LMTP on a free 127.0.0.1 port and a
-# UNIX socket, debug log. Arguments override or add keys. Sets TANDEM_DIR,
-# TANDEM_CONF, TANDEM_LOG, LMTP_PORT, LMTP_SOCKET.
+# UNIX socket, IMAP on another free 127.0.0.1 port, debug log. Arguments
+# override or add keys. Sets TANDEM_DIR, TANDEM_CONF, TANDEM_LOG, LMTP_PORT,
+# LMTP_SOCKET, IMAP_PORT.
 # shellcheck disable=SC2120 # the suites pass arguments
 tandem_config() {
 	TANDEM_DIR=${TANDEM_DIR:-$BATS_TEST_TMPDIR}
@@ -56,10 +57,12 @@ tandem_config() {
 	TANDEM_LOG=$TANDEM_DIR/tandemd.log
 	LMTP_PORT=$(free_port)
 	LMTP_SOCKET=$TANDEM_DIR/lmtp.sock
+	IMAP_PORT=$(free_port)
 	local -A conf=(
 		[database_driver]=sqlite
 		[sqlite_path]=$TANDEM_DIR/tandem.db
 		[lmtp_listen]="127.0.0.1:$LMTP_PORT,unix:$LMTP_SOCKET"
+		[imap_listen]="127.0.0.1:$IMAP_PORT"
 		[worker_threads]=2
 		[hostname]=tandem.test
 		[pid_file]=$TANDEM_DIR/tandemd.pid
@@ -79,13 +82,16 @@ tandem_config() {
 	if [[ ${conf[lmtp_listen]} =~ unix:([^,]+) ]]; then
 		LMTP_SOCKET=${BASH_REMATCH[1]}
 	fi
+	if [[ ${conf[imap_listen]} =~ 127\.0\.0\.1:([0-9]+) ]]; then
+		IMAP_PORT=${BASH_REMATCH[1]}
+	fi
 	{
 		echo "# written by tests/helpers/common.bash for $BATS_TEST_NAME"
 		for kv in "${!conf[@]}"; do
 			echo "$kv = ${conf[$kv]}"
 		done | sort
 	} >"$TANDEM_CONF"
-	export TANDEM_DIR TANDEM_CONF TANDEM_LOG LMTP_PORT LMTP_SOCKET
+	export TANDEM_DIR TANDEM_CONF TANDEM_LOG LMTP_PORT LMTP_SOCKET IMAP_PORT
 }
 
 # lmtp_greeting PORT: exit 0 when something on PORT says 220 within 1 s.
@@ -244,6 +250,10 @@ lmtp_raw() {
 # lmtp_flood ARGS...: tests/helpers/lmtp-flood.py on this daemon's TCP port.
 lmtp_flood() {
 	"$PYTHON" "$HELPERS/lmtp-flood.py" --port "$LMTP_PORT" "$@"
+}
+# imap_client ARGS...: tests/helpers/imap-client.py on this daemon's IMAP port.
+imap_client() {
+	"$PYTHON" "$HELPERS/imap-client.py" --port "$IMAP_PORT" "$@"
 }
 # read_message ARGS...: tests/helpers/read-message.py (reads tandemctl export).
 read_message() {

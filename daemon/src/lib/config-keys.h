@@ -22,3 +22,8 @@ CONFIG_KEY(max_line_length, SIZE, "4096", "Longest protocol command line accepte
 CONFIG_KEY(max_message_size, SIZE, "52428800", "Largest message accepted, in bytes (LMTP SIZE; 552 5.3.4 beyond).")
 CONFIG_KEY(max_recipients, UINT, "1000", "Most recipients in one LMTP transaction.")
 CONFIG_KEY(shutdown_timeout, UINT, "30", "Seconds SIGTERM waits for in-flight deliveries to finish.")
+CONFIG_KEY(imap_listen, STRING, "", "IMAP listeners, comma-separated like lmtp_listen; empty = no IMAP service (`make run`: 127.0.0.1:1143).")
+CONFIG_KEY(imap_allow_plaintext_auth, BOOL, "no", "Allow LOGIN/AUTHENTICATE PLAIN without TLS from non-loopback clients (there is no TLS yet).")
+CONFIG_KEY(imap_idle_timeout, UINT, "1800", "Seconds an authenticated IMAP client may stay silent before autologout (RFC 3501: at least 1800).")
+CONFIG_KEY(imap_preauth_timeout, UINT, "60", "Seconds an IMAP client has from connecting to a successful login.")
+CONFIG_KEY(imap_max_literal_size, SIZE, "52428800", "Largest IMAP literal accepted for APPEND, in bytes (other commands: 64 KiB).")

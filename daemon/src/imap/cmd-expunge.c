@@ -1,0 +1,119 @@
+/* cmd-expunge.c - leaving and cleaning the selected mailbox (RFC 3501
+ * 6.4.1-6.4.3, RFC 3691): CHECK, CLOSE (expunges \Deleted silently),
+ * UNSELECT, EXPUNGE ("* n EXPUNGE" from the highest number down, so each
+ * number is right when the client reads it). Never expunges in a mailbox
+ * opened with EXAMINE.
+ */
+#include "imap-commands.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct imap_expunged {
+	uint32_t *uids;
+	size_t count, cap;
+};
+
+static void imap_expunged_add(uint32_t uid, void *context)
+{
+	struct imap_expunged *ex = context;
+	*XARRAY_PUSH(ex->uids, ex->count, ex->cap) = uid;
+}
+
+/* Expunge the \Deleted messages of the mailbox in one transaction, then
+ * drop them from the view, highest sequence number first, reporting each
+ * with "* n EXPUNGE" unless silent. */
+static enum storage_result imap_expunge_deleted(struct imap_session *session, bool silent,
+						const char **error_r)
+{
+	struct imap_expunged ex = { NULL, 0, 0 };
+	enum storage_result ret = storage_mail_expunge_deleted(imap_storage(session),
+							       session->mailbox.id, NULL, 0,
+							       imap_expunged_add, &ex, error_r);
+	if (ret != STORAGE_OK) {
+		free(ex.uids);
+		return ret;
+	}
+	/* both ascending: walk down together */
+	size_t k = ex.count;
+	for (size_t i = session->mail_count; i > 0 && k > 0; i--) {
+		struct imap_view_mail *m = &session->mails[i - 1];
+		while (k > 0 && ex.uids[k - 1] > m->uid)
+			k--;
+		if (k == 0 || ex.uids[k - 1] != m->uid)
+			continue;
+		free(m->keywords);
+		memmove(m, m + 1, (session->mail_count - i) * sizeof(*m));
+		session->mail_count--;
+		if (!silent)
+			imap_reply(session, "* %zu EXPUNGE", i);
+	}
+	free(ex.uids);
+	return STORAGE_OK;
+}
+
+void imap_cmd_check(struct imap_client_cmd *cmd)
+{
+	if (cmd->arg_count != 0) {
+		imap_cmd_bad(cmd, "CHECK takes no arguments");
+		return;
+	}
+	/* every change is durable when made: CHECK only reports changes */
+	const char *error = NULL;
+	enum storage_result ret = imap_view_sync(cmd->session, &error);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return;
+	}
+	imap_cmd_ok(cmd, "CHECK completed");
+}
+
+void imap_cmd_close(struct imap_client_cmd *cmd)
+{
+	struct imap_session *session = cmd->session;
+	if (cmd->arg_count != 0) {
+		imap_cmd_bad(cmd, "CLOSE takes no arguments");
+		return;
+	}
+	const char *error = NULL;
+	enum storage_result ret = STORAGE_OK;
+	if (!session->readonly)
+		ret = imap_expunge_deleted(session, true, &error);
+	imap_session_unselect(session);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return;
+	}
+	imap_cmd_ok(cmd, "CLOSE completed");
+}
+
+void imap_cmd_unselect(struct imap_client_cmd *cmd)
+{
+	if (cmd->arg_count != 0) {
+		imap_cmd_bad(cmd, "UNSELECT takes no arguments");
+		return;
+	}
+	imap_session_unselect(cmd->session);
+	imap_cmd_ok(cmd, "UNSELECT completed");
+}
+
+void imap_cmd_expunge(struct imap_client_cmd *cmd)
+{
+	struct imap_session *session = cmd->session;
+	if (cmd->arg_count != 0) {
+		imap_cmd_bad(cmd, "EXPUNGE takes no arguments");
+		return;
+	}
+	if (session->readonly) {
+		imap_cmd_no(cmd, "[READ-ONLY] mailbox was opened with EXAMINE");
+		return;
+	}
+	const char *error = NULL;
+	enum storage_result ret = imap_expunge_deleted(session, false, &error);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return;
+	}
+	imap_cmd_ok(cmd, "EXPUNGE completed");
+}

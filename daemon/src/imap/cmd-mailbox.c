@@ -1,0 +1,146 @@
+/* cmd-mailbox.c - managing the user's mailboxes (RFC 3501 6.3.3-6.3.7):
+ * CREATE, DELETE, RENAME (INBOX may be renamed: its messages move and INBOX
+ * stays, empty), SUBSCRIBE, UNSUBSCRIBE. Names arrive in modified UTF-7 and
+ * are stored in UTF-8. Never touches a mailbox of another user: every
+ * storage call is made with the session's user id.
+ */
+#include "imap-commands.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* The mailbox argument i as a storage name, trailing separators removed
+ * when trim. -1 after replying. */
+static int imap_mailbox_arg(struct imap_client_cmd *cmd, size_t i, bool trim, struct buf *name)
+{
+	buf_init(name);
+	if (imap_arg_mailbox(cmd, &cmd->args[i], name) < 0) {
+		buf_free(name);
+		return -1;
+	}
+	while (trim && name->len > 0 && name->data[name->len - 1] == STORAGE_HIERARCHY_SEP)
+		name->data[--name->len] = '\0';
+	if (name->len == 0) {
+		buf_free(name);
+		imap_cmd_bad(cmd, "empty mailbox name");
+		return -1;
+	}
+	return 0;
+}
+
+static bool imap_is_inbox(const struct buf *name)
+{
+	return strcasecmp((const char *)name->data, STORAGE_INBOX) == 0;
+}
+
+void imap_cmd_create(struct imap_client_cmd *cmd)
+{
+	struct imap_session *session = cmd->session;
+	struct buf name;
+	if (cmd->arg_count != 1) {
+		imap_cmd_bad(cmd, "CREATE needs one mailbox name");
+		return;
+	}
+	if (imap_mailbox_arg(cmd, 0, true, &name) < 0)
+		return;
+	const char *error = NULL;
+	enum storage_result ret = imap_is_inbox(&name) ? STORAGE_ERR_EXISTS :
+		storage_mailbox_create(imap_storage(session), session->user_id,
+				       (const char *)name.data, NULL, &error);
+	buf_free(&name);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return;
+	}
+	imap_cmd_ok(cmd, "CREATE completed");
+}
+
+void imap_cmd_delete(struct imap_client_cmd *cmd)
+{
+	struct imap_session *session = cmd->session;
+	struct buf name;
+	if (cmd->arg_count != 1) {
+		imap_cmd_bad(cmd, "DELETE needs one mailbox name");
+		return;
+	}
+	if (imap_mailbox_arg(cmd, 0, false, &name) < 0)
+		return;
+	if (imap_is_inbox(&name)) {
+		buf_free(&name);
+		imap_cmd_no(cmd, "[CANNOT] INBOX cannot be deleted");
+		return;
+	}
+	const char *error = NULL;
+	bool selected = session->state == IMAP_STATE_SELECTED &&
+			strcmp(session->mailbox.name, (const char *)name.data) == 0;
+	enum storage_result ret = storage_mailbox_delete(imap_storage(session), session->user_id,
+							 (const char *)name.data, &error);
+	buf_free(&name);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return;
+	}
+	if (selected)
+		imap_session_unselect(session); /* its messages are gone */
+	imap_cmd_ok(cmd, "DELETE completed");
+}
+
+void imap_cmd_rename(struct imap_client_cmd *cmd)
+{
+	struct imap_session *session = cmd->session;
+	struct buf from, to;
+	if (cmd->arg_count != 2) {
+		imap_cmd_bad(cmd, "RENAME needs two mailbox names");
+		return;
+	}
+	if (imap_mailbox_arg(cmd, 0, false, &from) < 0)
+		return;
+	if (imap_mailbox_arg(cmd, 1, true, &to) < 0) {
+		buf_free(&from);
+		return;
+	}
+	const char *error = NULL;
+	enum storage_result ret = imap_is_inbox(&to) ? STORAGE_ERR_EXISTS :
+		storage_mailbox_rename(imap_storage(session), session->user_id,
+				       (const char *)from.data, (const char *)to.data, &error);
+	buf_free(&from);
+	buf_free(&to);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return;
+	}
+	imap_cmd_ok(cmd, "RENAME completed");
+}
+
+static void imap_subscribe(struct imap_client_cmd *cmd, bool subscribed)
+{
+	struct imap_session *session = cmd->session;
+	struct buf name;
+	if (cmd->arg_count != 1) {
+		imap_cmd_bad(cmd, "%s needs one mailbox name", cmd->name);
+		return;
+	}
+	if (imap_mailbox_arg(cmd, 0, false, &name) < 0)
+		return;
+	const char *error = NULL;
+	enum storage_result ret = storage_mailbox_set_subscribed(imap_storage(session),
+								 session->user_id,
+								 (const char *)name.data,
+								 subscribed, &error);
+	buf_free(&name);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return;
+	}
+	imap_cmd_ok(cmd, "%s completed", cmd->name);
+}
+
+void imap_cmd_subscribe(struct imap_client_cmd *cmd)
+{
+	imap_subscribe(cmd, true);
+}
+
+void imap_cmd_unsubscribe(struct imap_client_cmd *cmd)
+{
+	imap_subscribe(cmd, false);
+}

@@ -1,0 +1,44 @@
+/* imap-commands.h - internal to src/imap: the command handlers, one file per
+ * command family (cmd-*.c), dispatched from the table in imap-commands.c.
+ *
+ * A handler is called only in a state its table flags allow. It first
+ * checks its arguments (each failed check replies and returns), then acts,
+ * then sends one tagged reply. It never closes the connection except
+ * through imap_session_bye().
+ */
+#ifndef TANDEM_IMAP_COMMANDS_H
+#define TANDEM_IMAP_COMMANDS_H
+
+#include "imap-session.h"
+
+typedef void imap_command_fn(struct imap_client_cmd *cmd);
+
+/* cmd-any.c */
+imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout;
+/* cmd-auth.c */
+imap_command_fn imap_cmd_login, imap_cmd_authenticate;
+/* cmd-select.c */
+imap_command_fn imap_cmd_select, imap_cmd_examine;
+/* cmd-expunge.c */
+imap_command_fn imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge;
+/* cmd-mailbox.c */
+imap_command_fn imap_cmd_create, imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe,
+	imap_cmd_unsubscribe;
+/* cmd-list.c */
+imap_command_fn imap_cmd_list, imap_cmd_lsub;
+/* cmd-status.c */
+imap_command_fn imap_cmd_status;
+/* cmd-fetch.c */
+imap_command_fn imap_cmd_fetch;
+/* cmd-store.c */
+imap_command_fn imap_cmd_store;
+/* cmd-append.c */
+imap_command_fn imap_cmd_append;
+
+/* Resolve a sequence set argument of the selected mailbox to view indexes
+ * (0-based, ascending, no duplicates). by_uid: the set holds UIDs. -1 after
+ * replying BAD. *indexes_r allocated (may be NULL with count 0). */
+int imap_cmd_seqset(struct imap_client_cmd *cmd, const struct imap_arg *arg, bool by_uid,
+		    size_t **indexes_r, size_t *count_r);
+
+#endif

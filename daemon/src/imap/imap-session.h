@@ -1,0 +1,155 @@
+/* imap-session.h - internal to src/imap: the session, its state machine,
+ * the selected mailbox's view, and what the command files share.
+ *
+ * A session lives on one worker thread; it is freed when its connection is
+ * gone (no work outlives the connection: every command runs to completion
+ * on the worker's own storage connection before the next is read).
+ */
+#ifndef TANDEM_IMAP_SESSION_H
+#define TANDEM_IMAP_SESSION_H
+
+#include "buf.h"
+#include "imap.h"
+#include "imap-parser.h"
+#include "session-id.h"
+#include "storage.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+struct event;
+struct net_conn;
+struct net_worker;
+
+enum imap_state {
+	IMAP_STATE_NOT_AUTHENTICATED = 0,
+	IMAP_STATE_AUTHENTICATED,
+	IMAP_STATE_SELECTED,
+	IMAP_STATE_LOGOUT,
+	IMAP_STATE_COUNT
+};
+
+struct imap_service {
+	struct imap_settings set;
+	char *hostname;
+	struct net_service *net;
+};
+
+/* One message of the selected mailbox: its index + 1 is its sequence number. */
+struct imap_view_mail {
+	uint32_t uid;
+	uint32_t flags;        /* STORAGE_FLAG_* */
+	char *keywords;        /* space-separated, "" if none */
+	int64_t internal_date;
+	int64_t size;
+};
+
+struct imap_session;
+struct imap_client_cmd;
+/* A line the client sends in answer to "+ ..." (AUTHENTICATE). */
+typedef void imap_continuation_fn(struct imap_session *session, const char *line, size_t len);
+
+struct imap_session {
+	struct imap_service *service;
+	struct net_conn *conn;     /* NULL once the connection is gone */
+	struct net_worker *worker;
+	char sid[SESSION_ID_SIZE];
+	unsigned refs;             /* connection + input loop */
+	enum imap_state state;
+	unsigned errors;           /* BAD replies */
+	unsigned preauth_commands;
+	unsigned auth_failures;
+	bool in_input;
+	bool plaintext_ok;         /* loopback peer or allow_plaintext_auth */
+	struct event *timer;       /* pre-auth deadline, then idle timeout */
+	time_t last_input;
+
+	/* the command being read: lines and literals */
+	struct buf cmd;
+	size_t cmd_text;           /* bytes of line text (not literals) so far */
+	unsigned literals;
+	uint64_t literal_left;     /* > 0: reading a literal's bytes */
+	bool skipping_line;        /* discarding the rest of an overlong line */
+	unsigned char skip_tail[24]; /* the end of the line being skipped */
+	size_t skip_tail_len;
+
+	/* AUTHENTICATE waiting for a client line */
+	imap_continuation_fn *continuation;
+	char cont_tag[IMAP_TAG_MAX + 1];
+	char *cont_user;
+
+	/* AUTHENTICATED */
+	int64_t user_id;
+	char user[STORAGE_ADDRESS_MAX + 1];
+
+	/* SELECTED */
+	struct storage_mailbox mailbox;
+	bool readonly;
+	struct imap_view_mail *mails;
+	size_t mail_count, mail_cap;
+};
+
+/* A parsed command as the handlers see it. */
+struct imap_client_cmd {
+	struct imap_session *session;
+	const char *tag;
+	const char *name;          /* "FETCH" (also under UID) */
+	bool uid;                  /* came as UID <name> */
+	const struct imap_arg *args;
+	size_t arg_count;
+};
+
+/* imap-session.c */
+void imap_enter_state(struct imap_session *session, enum imap_state state);
+const char *imap_state_name(enum imap_state state);
+/* One line (CRLF added); nothing when the client is gone. */
+void imap_reply(struct imap_session *session, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Raw bytes (literals, long FETCH responses). */
+void imap_write(struct imap_session *session, const void *data, size_t len);
+/* Tagged replies: "<tag> OK|NO|BAD text". BAD counts towards IMAP_ERRORS_MAX. */
+void imap_cmd_ok(struct imap_client_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void imap_cmd_no(struct imap_client_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void imap_cmd_bad(struct imap_client_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Close after the replies are out (reason for the log). */
+void imap_session_close(struct imap_session *session, const char *reason);
+/* "* BYE reason" then close. */
+void imap_session_bye(struct imap_session *session, const char *reason, const char *log_reason);
+/* The worker's storage connection. */
+struct storage_conn *imap_storage(struct imap_session *session);
+/* Successful login: remember the user, re-arm the timer, log. */
+void imap_session_login(struct imap_session *session, const struct storage_user *user,
+			const char *mech);
+/* Forget the selected mailbox (back to AUTHENTICATED). */
+void imap_session_unselect(struct imap_session *session);
+/* The capability list for the current state (without "CAPABILITY"). */
+const char *imap_capabilities(struct imap_session *session);
+void imap_session_hooks(struct net_service *net);
+
+/* imap-commands.c: run one parsed command. */
+void imap_command_run(struct imap_session *session, struct imap_command *cmd);
+
+/* imap-strings.c: the wire name of arg (modified UTF-7) as a storage
+ * name; "INBOX" in any case becomes INBOX. -1 after replying BAD. */
+int imap_arg_mailbox(struct imap_client_cmd *cmd, const struct imap_arg *arg, struct buf *name_r);
+/* Append name (storage UTF-8) as an IMAP string in modified UTF-7. */
+void imap_append_mailbox(struct buf *out, const char *name);
+/* Append s as a quoted string or, when it needs it, a literal. */
+void imap_append_string(struct buf *out, const char *s, size_t len);
+/* imap-view.c: reply to a storage failure: NO [UNAVAILABLE] for TEMP,
+ * etc.; logs. */
+void imap_cmd_storage_error(struct imap_client_cmd *cmd, enum storage_result result,
+			    const char *error);
+/* Fetch the selected mailbox's messages into the view. */
+enum storage_result imap_view_load(struct imap_session *session, const char **error_r);
+void imap_view_free(struct imap_session *session);
+/* Bring the view up to date with the storage (changes by other sessions):
+ * "* n EXPUNGE", "* n FETCH (FLAGS ...)", "* n EXISTS" as needed. */
+enum storage_result imap_view_sync(struct imap_session *session, const char **error_r);
+/* System flags and keywords as "\Seen \Deleted kw" (no parens). */
+void imap_append_flags(struct buf *out, uint32_t flags, const char *keywords);
+
+#endif
