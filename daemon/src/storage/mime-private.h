@@ -2,8 +2,10 @@
  * scanner builds from byte offsets, the structured-header lexer, and the
  * IMAP string writer.
  *
- * Never included outside daemon/src/storage/mime*.c and their tests; nothing
- * here owns the message bytes, and nothing here does I/O.
+ * Never included outside daemon/src/storage/mime*.c and their tests, except
+ * by daemon/src/imap/imap-bodysection.c and imap-search.c, which reuse the
+ * scanner's tree, the header lexer and the parameter parser read-only;
+ * nothing here owns the message bytes, and nothing here does I/O.
  */
 #ifndef TANDEM_MIME_PRIVATE_H
 #define TANDEM_MIME_PRIVATE_H
