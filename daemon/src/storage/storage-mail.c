@@ -11,21 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum storage_result mailbox_exists(struct storage_conn *conn, int64_t mailbox_id,
-					  const char **error_r)
-{
-	int64_t id;
-	bool found;
-	enum db_status status = sdb_int(conn, "SELECT id FROM mailboxes WHERE id = $1",
-					DB_ARGS(DB_INT(mailbox_id)), &id, &found);
-	if (status != DB_OK)
-		return storage_db_fail(conn, status, "find mailbox", error_r);
-	if (!found)
-		return storage_fail(conn, STORAGE_ERR_NOTFOUND, error_r, "no mailbox %lld",
-				    (long long)mailbox_id);
-	return STORAGE_OK;
-}
-
 static enum storage_result no_mail(struct storage_conn *conn, int64_t mailbox_id, uint32_t uid,
 				   const char **error_r)
 {
@@ -38,7 +23,7 @@ enum storage_result storage_mail_list(struct storage_conn *conn, int64_t mailbox
 {
 	struct db_result *res = NULL;
 	struct storage_mail mail;
-	enum storage_result result = mailbox_exists(conn, mailbox_id, error_r);
+	enum storage_result result = storage_mailbox_check_txn(conn, mailbox_id, error_r);
 	if (result != STORAGE_OK)
 		return result;
 	enum db_status status = sdb_query(conn,
@@ -179,6 +164,31 @@ enum storage_result storage_mail_cached(struct storage_conn *conn, int64_t mailb
 		*envelope_r = *bodystructure_r = NULL;
 		if (status != DB_OK)
 			return storage_db_fail(conn, status, "read cached", error_r);
+		return no_mail(conn, mailbox_id, uid, error_r);
+	}
+	return STORAGE_OK;
+}
+
+enum storage_result storage_mail_cached_body(struct storage_conn *conn, int64_t mailbox_id,
+					     uint32_t uid, char **body_r, const char **error_r)
+{
+	struct db_result *res = NULL;
+	*body_r = NULL;
+	enum db_status status = sdb_query(conn,
+		"SELECT m.body FROM mailbox_messages mm "
+		"JOIN messages m ON m.id = mm.message_id WHERE mm.mailbox_id = $1 AND mm.uid = $2",
+		DB_ARGS(DB_INT(mailbox_id), DB_INT(uid)), &res);
+	if (status != DB_OK)
+		return storage_db_fail(conn, status, "read cached body", error_r);
+	bool found = sdb_next(conn, res);
+	if (found)
+		*body_r = xstrdup(sdb_get_text(conn, res, 0));
+	status = sdb_finish(conn, &res);
+	if (status != DB_OK || !found) {
+		free(*body_r);
+		*body_r = NULL;
+		if (status != DB_OK)
+			return storage_db_fail(conn, status, "read cached body", error_r);
 		return no_mail(conn, mailbox_id, uid, error_r);
 	}
 	return STORAGE_OK;
