@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # imap.bats - tandemd's IMAP service (RFC 3501) from the outside: greeting,
 # login, states, mailboxes (LIST/LSUB/CREATE/DELETE/RENAME/STATUS), SELECT
-# after an LMTP delivery, FETCH/STORE/EXPUNGE/CLOSE/APPEND, literals, hostile
+# after an LMTP delivery, FETCH (body sections too), SEARCH, STORE,
+# EXPUNGE/UID EXPUNGE/CLOSE, APPEND, COPY/MOVE with UIDPLUS, literals, hostile
 # input and isolation between users. Raw transcripts check exact replies;
 # Python's imaplib plays a well-behaved client.
 
@@ -55,7 +56,7 @@ still_serving() {
 	assert_line 'a1 NO [AUTHENTICATIONFAILED] Authentication failed.'
 	assert_line 'a2 NO [AUTHENTICATIONFAILED] Authentication failed.'
 	assert_line '+ Ready for literal data'
-	assert_line 'a3 OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE] logged in'
+	assert_line 'a3 OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE] logged in'
 	assert_line 'a4 BAD LOGIN is not valid in this state'
 	run grep -c 'imap auth-failed' "$TANDEM_LOG"
 	assert_output 2
@@ -213,7 +214,7 @@ still_serving() {
 	assert_line --partial '"<imaptoken1@remote.test>"'
 	assert_line --regexp "^\\('OK', \\[b'1 \\(FLAGS \\(\\)\\)'\\]\\)$"
 	assert_line --regexp 'FLAGS \(.*Seen\)\)'"'])"'$' 
-	assert_line --partial "NO"
+	assert_line --regexp "^\\('OK', \\[\\(b'1 \\(BODY\\[HEADER\\] \\{[0-9]+\\}', b'Return-Path: .*\\\\r\\\\n\\\\r\\\\n'\\), b'\\)'\\]\\)$"
 	# the stored message is the delivered one after the trace headers
 	local size
 	size=$(stat -c %s "$MSG")
@@ -224,7 +225,9 @@ still_serving() {
 		--send 'a3 FETCH 1 (UID RFC822.SIZE BODY.PEEK[]<0.13>)\r\n' --expect a3 --send 'a4 FETCH 1 BODY[TEXT]\r\na5 FETCH 2 FLAGS\r\na6 FETCH x FLAGS\r\n' --expect a6
 	assert_line --regexp '^\* 1 FETCH \(UID 1 RFC822.SIZE [0-9]+ BODY\[\]<0> \{13\}$'
 	assert_line 'Return-Path: )'
-	assert_line 'a4 NO [CANNOT] this FETCH item is not implemented yet'
+	assert_line --regexp '^\* 1 FETCH \(BODY\[TEXT\] \{[0-9]+\}$'
+	assert_line 'token imaptoken1'
+	assert_line 'a4 OK FETCH completed'
 	assert_line 'a5 BAD message sequence number out of range'
 	assert_line 'a6 BAD bad sequence set'
 }
@@ -415,4 +418,237 @@ still_serving() {
 	assert_line 'a2 OK [READ-WRITE] SELECT completed'
 	assert_line '* BYE server shutting down'
 	assert_line CLOSED
+}
+
+@test "IMAP: SEARCH finds messages by FROM, an RFC 2047 encoded SUBJECT, BODY in a base64 part, OR/NOT, dates, size, UIDs and flags" {
+	tandem_start
+	local multi=$BATS_TEST_TMPDIR/multi.eml
+	run -0 imap_client multipart "$multi"
+	run -0 lmtp_send --file "$MSG" alice@example.test
+	run -0 lmtp_send --file "$multi" alice@example.test
+	run -0 lmtp_send --file "$MSG" alice@example.test
+	run -0 raw --send 'a1 LOGIN alice@example.test alicepw\r\n' --expect a1 --send 'a2 SELECT INBOX\r\n' --expect a2 \
+		--send 'a3 STORE 3 +FLAGS.SILENT (\\Flagged $Work)\r\n' --expect a3 \
+		--send 'b1 SEARCH FROM grace\r\n' --expect b1 \
+		--send 'b2 SEARCH CHARSET UTF-8 SUBJECT {7+}\r\nGr\xc3\xbc\xc3\x9fe\r\n' --expect b2 \
+		--send 'b3 SEARCH SUBJECT "aus k"\r\n' --expect b3 \
+		--send 'b4 SEARCH BODY zebrafish\r\n' --expect b4 \
+		--send 'b5 SEARCH BODY imaptoken1\r\n' --expect b5 \
+		--send 'b6 SEARCH OR FROM grace UID 1\r\n' --expect b6 \
+		--send 'b7 SEARCH NOT FROM grace\r\n' --expect b7 \
+		--send 'b8 SEARCH SINCE 1-Jan-2020 BEFORE 1-Jan-2100\r\n' --expect b8 \
+		--send 'b9 SEARCH BEFORE 1-Jan-2020\r\n' --expect b9 \
+		--send 'c1 SEARCH SENTSINCE 1-Mar-2026\r\n' --expect c1 \
+		--send 'c2 SEARCH LARGER 1500\r\n' --expect c2 \
+		--send 'c3 UID SEARCH UID 2:*\r\n' --expect c3 \
+		--send 'c4 SEARCH 2:3 NOT UID 3\r\n' --expect c4 \
+		--send 'c5 SEARCH FLAGGED KEYWORD $Work\r\n' --expect c5 \
+		--send 'c6 SEARCH UNFLAGGED (OR SEEN HEADER X-Note continued)\r\n' --expect c6 \
+		--send 'c7 SEARCH TO alice CC bob\r\n' --expect c7
+	run -0 grep -E '^(\* SEARCH|[a-c][0-9] )' <<<"$output"
+	assert_output - <<'EOF'
+a1 OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE] logged in
+a2 OK [READ-WRITE] SELECT completed
+a3 OK STORE completed
+* SEARCH 2
+b1 OK SEARCH completed
+* SEARCH 2
+b2 OK SEARCH completed
+* SEARCH 2
+b3 OK SEARCH completed
+* SEARCH 2
+b4 OK SEARCH completed
+* SEARCH 1 3
+b5 OK SEARCH completed
+* SEARCH 1 2
+b6 OK SEARCH completed
+* SEARCH 1 3
+b7 OK SEARCH completed
+* SEARCH 1 2 3
+b8 OK SEARCH completed
+* SEARCH
+b9 OK SEARCH completed
+* SEARCH 2
+c1 OK SEARCH completed
+* SEARCH 1 3
+c2 OK SEARCH completed
+* SEARCH 2 3
+c3 OK SEARCH completed
+* SEARCH 2
+c4 OK SEARCH completed
+* SEARCH 3
+c5 OK SEARCH completed
+* SEARCH 2
+c6 OK SEARCH completed
+* SEARCH 2
+c7 OK SEARCH completed
+EOF
+	run -0 raw --send 'a1 LOGIN alice@example.test alicepw\r\n' --expect a1 --send 'a2 SELECT INBOX\r\n' --expect a2 \
+		--send 'd1 SEARCH CHARSET KOI8-R FROM x\r\n' --expect d1 \
+		--send 'd2 SEARCH FROM\r\n' --expect d2 \
+		--send 'd3 SEARCH BOGUS\r\n' --expect d3 \
+		--send 'd4 SEARCH 1:9 FLAGGED\r\n' --expect d4
+	assert_line --regexp '^d1 NO \[BADCHARSET \(UTF-8 US-ASCII\)\] '
+	assert_line --regexp '^d2 BAD '
+	assert_line --regexp '^d3 BAD '
+	assert_line 'd4 OK SEARCH completed'
+	assert_line '* SEARCH 3'
+	# searching never marks messages \Seen
+	run -0 lib "$LOGIN_ALICE" 'M.select("INBOX")' 'M.search(None, "SEEN")' 'M.uid("SEARCH", "BODY", "zebrafish")'
+	assert_line "('OK', [b''])"
+	assert_line "('OK', [b'2'])"
+}
+
+@test "IMAP: FETCH of body sections of a multipart message matches what Python's email module extracts, byte for byte" {
+	tandem_start
+	local multi=$BATS_TEST_TMPDIR/multi.eml d=$BATS_TEST_TMPDIR
+	run -0 imap_client multipart "$multi"
+	run -0 lmtp_send --file "$multi" alice@example.test
+	run -0 lib "$LOGIN_ALICE" 'M.select("INBOX")' \
+		">$d/full M.fetch(\"1\", \"(BODY.PEEK[])\")[1][0][1]" \
+		">$d/header M.fetch(\"1\", \"(BODY.PEEK[HEADER])\")[1][0][1]" \
+		">$d/text M.fetch(\"1\", \"(BODY.PEEK[TEXT])\")[1][0][1]" \
+		">$d/rfc822header M.fetch(\"1\", \"(RFC822.HEADER)\")[1][0][1]" \
+		">$d/got1 M.fetch(\"1\", \"(BODY.PEEK[1])\")[1][0][1]" \
+		">$d/got2 M.fetch(\"1\", \"(BODY.PEEK[2])\")[1][0][1]" \
+		">$d/got3.1 M.fetch(\"1\", \"(BODY.PEEK[3.1])\")[1][0][1]" \
+		">$d/got3.2 M.fetch(\"1\", \"(BODY.PEEK[3.2])\")[1][0][1]" \
+		'M.fetch("1", "(FLAGS)")'
+	assert_line "('OK', [b'1 (FLAGS ())'])"
+	local part
+	for part in 1 2 3.1 3.2; do
+		run -0 imap_client part "$multi" "$part" "$d/want$part"
+		run -0 cmp "$d/got$part" "$d/want$part"
+	done
+	# HEADER + TEXT is the message; the delivered file is its tail
+	run -0 cmp <(cat "$d/header" "$d/text") "$d/full"
+	run -0 cmp "$d/header" "$d/rfc822header"
+	run -0 cmp <(tail -c "$(stat -c %s "$multi")" "$d/full") "$multi"
+	run -0 od -An -c <(tail -c 4 "$d/header")
+	assert_output '  \r  \n  \r  \n'
+	run -0 raw --send 'a1 LOGIN alice@example.test alicepw\r\n' --expect a1 --send 'a2 SELECT INBOX\r\n' --expect a2 \
+		--send 'a3 FETCH 1 (BODY.PEEK[HEADER.FIELDS (subject x-note)])\r\n' --expect a3 \
+		--send 'a4 FETCH 1 (BODY.PEEK[2.MIME] BODY.PEEK[1]<6.4> BODY.PEEK[1]<100.5> BODY.PEEK[9])\r\n' --expect a4 \
+		--send 'a5 FETCH 1 (BODY.PEEK[3.HEADER.FIELDS.NOT (From Content-Type)] BODY.PEEK[3.TEXT]<0.7>)\r\n' --expect a5 \
+		--send 'a6 FETCH 1 (BODY)\r\n' --expect a6 \
+		--send 'a7 FETCH 1 FULL\r\n' --expect a7 \
+		--send 'a8 FETCH 1 (BODY[1])\r\n' --expect a8 \
+		--send 'a9 FETCH 1 (BODY[x])\r\n' --expect a9
+	assert_line '* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT X-NOTE)] {77}'
+	assert_line 'Subject: =?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?='
+	assert_line 'X-Note: first'
+	assert_line '  continued'
+	assert_line '* 1 FETCH (BODY[2.MIME] {78}'
+	assert_line 'Content-Transfer-Encoding: base64'
+	assert_line ' BODY[1]<6> {4}'
+	assert_line 'part BODY[1]<100> {0}'
+	assert_line ' BODY[9] "")'
+	assert_line '* 1 FETCH (BODY[3.HEADER.FIELDS.NOT (FROM CONTENT-TYPE)] {26}'
+	assert_line 'Subject: inner message'
+	assert_line ' BODY[3.TEXT]<0> {7}'
+	assert_line '--inner)'
+	assert_line --regexp '^\* 1 FETCH \(BODY \(\("text" "plain" .*"mixed"\)\)$'
+	assert_line --regexp '^\* 1 FETCH \(FLAGS \(\) INTERNALDATE "[^"]+" RFC822.SIZE [0-9]+ ENVELOPE \(.*\) BODY \(\(.*"mixed"\)\)$'
+	# a body fetch without PEEK sets \Seen and says so in the same response
+	assert_line '* 1 FETCH (BODY[1] {27}'
+	assert_line 'second line FLAGS (\Seen))'
+	assert_line 'a8 OK FETCH completed'
+	assert_line 'a9 BAD bad FETCH data item'
+}
+
+@test "IMAP: COPY and MOVE answer COPYUID, MOVE expunges the source, a missing mailbox is TRYCREATE, over quota is OVERQUOTA" {
+	tandem_start
+	local i
+	for i in 1 2 3; do
+		run -0 lmtp_send --file "$MSG" alice@example.test
+	done
+	run -0 raw --send 'a1 LOGIN alice@example.test alicepw\r\n' --expect a1 \
+		--send 'a2 CREATE Archive\r\n' --expect a2 --send 'a3 SELECT INBOX\r\n' --expect a3 \
+		--send 'a4 STORE 1 +FLAGS.SILENT (\\Flagged)\r\n' --expect a4 \
+		--send 'b1 COPY 1:2 Archive\r\n' --expect b1 \
+		--send 'b2 UID MOVE 2:3 Archive\r\n' --expect b2 \
+		--send 'b3 COPY 1 Nope\r\n' --expect b3 \
+		--send 'b4 UID MOVE 1 Nope\r\n' --expect b4 \
+		--send 'b5 UID COPY 7:9 Archive\r\n' --expect b5 \
+		--send 'b6 COPY 1 INBOX\r\n' --expect b6 \
+		--send 'b7 STATUS Archive (MESSAGES)\r\n' --expect b7 \
+		--send 'b8 FETCH 1:* (UID FLAGS)\r\n' --expect b8
+	run -0 grep -E '^(\* OK \[COPYUID|\* [0-9]+ (EXPUNGE|EXISTS|FETCH)|\* STATUS|b[0-9] )' < <(sed -n '/^a4 /,$p' <<<"$output")
+	run -0 sed -E 's/COPYUID [0-9]+ /COPYUID V /' <<<"$output"
+	assert_output - <<'EOF'
+b1 OK [COPYUID V 1:2 1:2] COPY completed
+* OK [COPYUID V 2:3 3:4] moved
+* 3 EXPUNGE
+* 2 EXPUNGE
+b2 OK MOVE completed
+b3 NO [TRYCREATE] no such mailbox
+b4 NO [TRYCREATE] no such mailbox
+b5 OK COPY completed
+* 2 EXISTS
+b6 OK [COPYUID V 1 4] COPY completed
+* STATUS "Archive" (MESSAGES 4)
+b7 OK STATUS completed
+* 1 FETCH (UID 1 FLAGS (\Flagged))
+* 2 FETCH (UID 4 FLAGS (\Flagged))
+b8 OK FETCH completed
+EOF
+	# flags travel with the copy; UID EXPUNGE removes only the named \Deleted messages
+	run -0 raw --send 'a1 LOGIN alice@example.test alicepw\r\n' --expect a1 --send 'a2 SELECT Archive\r\n' --expect a2 \
+		--send 'a3 FETCH 1:* (UID FLAGS)\r\n' --expect a3 \
+		--send 'a4 STORE 1:4 +FLAGS.SILENT (\\Deleted)\r\n' --expect a4 \
+		--send 'a5 UID EXPUNGE 2:3\r\n' --expect a5 \
+		--send 'a6 UID FETCH 1:* (UID)\r\n' --expect a6 \
+		--send 'a7 UID EXPUNGE x\r\n' --expect a7 \
+		--send 'a8 EXPUNGE 1\r\n' --expect a8 \
+		--send 'a9 EXAMINE Archive\r\n' --expect a9 --send 'b1 UID EXPUNGE 1:*\r\n' --expect b1 \
+		--send 'b2 MOVE 1 INBOX\r\n' --expect b2
+	assert_line '* 1 FETCH (UID 1 FLAGS (\Flagged))'
+	assert_line '* 2 FETCH (UID 2 FLAGS ())'
+	run -0 grep -E '^(\* [0-9]+ (EXPUNGE|FETCH \(UID [0-9]+\))|a[5-8] |b[12] )' <<<"$output"
+	assert_output - <<'EOF'
+* 3 EXPUNGE
+* 2 EXPUNGE
+a5 OK UID EXPUNGE completed
+* 1 FETCH (UID 1)
+* 2 FETCH (UID 4)
+a6 OK FETCH completed
+a7 BAD bad sequence set
+a8 BAD EXPUNGE takes no arguments
+b1 NO [READ-ONLY] mailbox was opened with EXAMINE
+b2 NO [READ-ONLY] mailbox was opened with EXAMINE
+EOF
+	# over quota: nothing is copied; moving within one user still works
+	run -0 tandemctl user quota alice@example.test 6000 0
+	run -0 raw --send 'a1 LOGIN alice@example.test alicepw\r\n' --expect a1 --send 'a2 SELECT INBOX\r\n' --expect a2 \
+		--send 'a3 COPY 1:* Archive\r\n' --expect a3 --send 'a4 STATUS Archive (MESSAGES)\r\n' --expect a4 \
+		--send 'a5 MOVE 1 Archive\r\n' --expect a5
+	assert_line 'a3 NO [OVERQUOTA] quota exceeded'
+	assert_line '* STATUS "Archive" (MESSAGES 2)'
+	assert_line --regexp '^\* OK \[COPYUID [0-9]+ 1 5\] moved$'
+	assert_line 'a5 OK MOVE completed'
+}
+
+@test "IMAP: MOVE within the selected mailbox gives the messages new UIDs and reports EXPUNGE then EXISTS" {
+	tandem_start
+	run -0 lmtp_send --file "$MSG" alice@example.test
+	run -0 lmtp_send --file "$MSG" alice@example.test
+	run -0 raw --send 'a1 LOGIN alice@example.test alicepw\r\n' --expect a1 --send 'a2 SELECT INBOX\r\n' --expect a2 \
+		--send 'a3 MOVE 1 INBOX\r\n' --expect a3 --send 'a4 FETCH 1:* (UID)\r\n' --expect a4 \
+		--send 'a5 FETCH 1 (BODY.PEEK[]<0.0>)\r\n' --expect a5 --send 'a6 UNSELECT\r\n' --expect a6 \
+		--send 'a7 SEARCH ALL\r\n' --expect a7 --send 'a8 UID EXPUNGE 1\r\n' --expect a8
+	run -0 grep -E '^(\* OK \[COPYUID|\* [0-9]+ (EXPUNGE|EXISTS|FETCH)|a[3-8] )' < <(sed -n '/^a2 /,$p' <<<"$output")
+	run -0 sed -E 's/COPYUID [0-9]+ /COPYUID V /' <<<"$output"
+	assert_output - <<'EOF'
+* OK [COPYUID V 1 3] moved
+* 1 EXPUNGE
+* 2 EXISTS
+a3 OK MOVE completed
+* 1 FETCH (UID 2)
+* 2 FETCH (UID 3)
+a4 OK FETCH completed
+a5 BAD bad FETCH data item
+a6 OK UNSELECT completed
+a7 BAD SEARCH needs a selected mailbox
+a8 BAD EXPUNGE needs a selected mailbox
+EOF
 }

@@ -26,6 +26,16 @@ not part of the product). Two modes:
       when the server closes, `TIMEOUT` when an --expect is not met in
       --timeout seconds (exit status 2). After the last action it reads until
       the server closes or has been quiet for --linger seconds.
+
+  imap-client.py --port P multipart FILE
+      Write the test multipart message (no server contact): an RFC 2047
+      encoded Subject, part 1 text/plain, part 2 text/plain in base64, part 3
+      a message/rfc822 with a multipart/alternative inside, CRLF line ends.
+
+  imap-client.py --port P part FILE PATH OUT
+      Write to OUT the undecoded body of part PATH ("2", "3.1.2") of the
+      message in FILE as Python's email module extracts it (no server
+      contact): what BODY[PATH] must return byte for byte.
 """
 import argparse
 import imaplib
@@ -161,6 +171,77 @@ def run_raw(args):
     return status
 
 
+MULTIPART = (
+    "From: Grace Hopper <grace@remote.test>\r\n"
+    "To: Alice <alice@example.test>\r\n"
+    "Cc: Bob <bob@example.test>\r\n"
+    "Subject: =?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?=\r\n"
+    "Message-ID: <multi1@remote.test>\r\n"
+    "Date: Mon, 02 Mar 2026 10:00:00 +0000\r\n"
+    "X-Note: first\r\n"
+    "  continued\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
+    "\r\n"
+    "preamble\r\n"
+    "--outer\r\n"
+    "Content-Type: text/plain; charset=us-ascii\r\n"
+    "\r\n"
+    "plain part one\r\n"
+    "second line\r\n"
+    "--outer\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "{b64}\r\n"
+    "--outer\r\n"
+    "Content-Type: message/rfc822\r\n"
+    "\r\n"
+    "From: inner@remote.test\r\n"
+    "Subject: inner message\r\n"
+    "Content-Type: multipart/alternative; boundary=\"inner\"\r\n"
+    "\r\n"
+    "--inner\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "inner plain\r\n"
+    "--inner\r\n"
+    "Content-Type: text/html\r\n"
+    "\r\n"
+    "<p>inner html</p>\r\n"
+    "--inner--\r\n"
+    "--outer--\r\n"
+    "epilogue\r\n"
+)
+
+
+def run_multipart(args):
+    import base64
+    b64 = base64.b64encode("Hidden base64 text: zebrafish Ärger\r\n".encode()).decode()
+    with open(args.file, "wb") as f:
+        f.write(MULTIPART.format(b64=b64).encode())
+    return 0
+
+
+def run_part(args):
+    import email
+    import email.policy
+    msg = email.message_from_bytes(open(args.file, "rb").read(), policy=email.policy.compat32)
+    for n in args.path.split("."):
+        if msg.get_content_type() == "message/rfc822":
+            msg = msg.get_payload()[0]
+        if msg.is_multipart():
+            msg = msg.get_payload()[int(n) - 1]
+        elif int(n) != 1:
+            raise SystemExit("no part %s" % args.path)
+    payload = msg.get_payload()
+    if not isinstance(payload, str):
+        raise SystemExit("part %s is not a leaf" % args.path)
+    with open(args.out, "wb") as f:
+        f.write(payload.encode("ascii", "surrogateescape"))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -176,8 +257,15 @@ def main():
         raw.add_argument("--" + name.replace("_", "-"), dest=name, action=Ordered)
     raw.add_argument("--close", dest="close", nargs=0, action=Ordered)
     raw.set_defaults(actions=[])
+    multipart = sub.add_parser("multipart")
+    multipart.add_argument("file")
+    part = sub.add_parser("part")
+    part.add_argument("file")
+    part.add_argument("path")
+    part.add_argument("out")
     args = p.parse_args()
-    sys.exit(run_lib(args) if args.mode == "lib" else run_raw(args))
+    modes = {"lib": run_lib, "raw": run_raw, "multipart": run_multipart, "part": run_part}
+    sys.exit(modes[args.mode](args))
 
 
 if __name__ == "__main__":

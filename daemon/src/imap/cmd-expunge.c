@@ -1,7 +1,7 @@
 /* cmd-expunge.c - leaving and cleaning the selected mailbox (RFC 3501
  * 6.4.1-6.4.3, RFC 3691): CHECK, CLOSE (expunges \Deleted silently),
  * UNSELECT, EXPUNGE ("* n EXPUNGE" from the highest number down, so each
- * number is right when the client reads it). Never expunges in a mailbox
+ * number is right when the client reads it) and UID EXPUNGE (RFC 4315). Never expunges in a mailbox
  * opened with EXAMINE.
  */
 #include "imap-commands.h"
@@ -21,36 +21,23 @@ static void imap_expunged_add(uint32_t uid, void *context)
 	*XARRAY_PUSH(ex->uids, ex->count, ex->cap) = uid;
 }
 
-/* Expunge the \Deleted messages of the mailbox in one transaction, then
- * drop them from the view, highest sequence number first, reporting each
- * with "* n EXPUNGE" unless silent. */
-static enum storage_result imap_expunge_deleted(struct imap_session *session, bool silent,
-						const char **error_r)
+/* Expunge the \Deleted messages of the mailbox (uids NULL: all of them;
+ * else those among uids) in one transaction, then drop them from the view,
+ * highest sequence number first, reporting each with "* n EXPUNGE" unless
+ * silent. */
+static enum storage_result imap_expunge_deleted(struct imap_session *session,
+						const uint32_t *uids, size_t uid_count,
+						bool silent, const char **error_r)
 {
 	struct imap_expunged ex = { NULL, 0, 0 };
 	enum storage_result ret = storage_mail_expunge_deleted(imap_storage(session),
-							       session->mailbox.id, NULL, 0,
-							       imap_expunged_add, &ex, error_r);
-	if (ret != STORAGE_OK) {
-		free(ex.uids);
-		return ret;
-	}
-	/* both ascending: walk down together */
-	size_t k = ex.count;
-	for (size_t i = session->mail_count; i > 0 && k > 0; i--) {
-		struct imap_view_mail *m = &session->mails[i - 1];
-		while (k > 0 && ex.uids[k - 1] > m->uid)
-			k--;
-		if (k == 0 || ex.uids[k - 1] != m->uid)
-			continue;
-		free(m->keywords);
-		memmove(m, m + 1, (session->mail_count - i) * sizeof(*m));
-		session->mail_count--;
-		if (!silent)
-			imap_reply(session, "* %zu EXPUNGE", i);
-	}
+							       session->mailbox.id, uids,
+							       uid_count, imap_expunged_add, &ex,
+							       error_r);
+	if (ret == STORAGE_OK)
+		imap_view_expunged(session, ex.uids, ex.count, silent);
 	free(ex.uids);
-	return STORAGE_OK;
+	return ret;
 }
 
 void imap_cmd_check(struct imap_client_cmd *cmd)
@@ -79,7 +66,7 @@ void imap_cmd_close(struct imap_client_cmd *cmd)
 	const char *error = NULL;
 	enum storage_result ret = STORAGE_OK;
 	if (!session->readonly)
-		ret = imap_expunge_deleted(session, true, &error);
+		ret = imap_expunge_deleted(session, NULL, 0, true, &error);
 	imap_session_unselect(session);
 	if (ret != STORAGE_OK) {
 		imap_cmd_storage_error(cmd, ret, error);
@@ -110,10 +97,41 @@ void imap_cmd_expunge(struct imap_client_cmd *cmd)
 		return;
 	}
 	const char *error = NULL;
-	enum storage_result ret = imap_expunge_deleted(session, false, &error);
+	enum storage_result ret = imap_expunge_deleted(session, NULL, 0, false, &error);
 	if (ret != STORAGE_OK) {
 		imap_cmd_storage_error(cmd, ret, error);
 		return;
 	}
 	imap_cmd_ok(cmd, "EXPUNGE completed");
+}
+
+void imap_cmd_uid_expunge(struct imap_client_cmd *cmd)
+{
+	struct imap_session *session = cmd->session;
+	if (cmd->arg_count != 1) {
+		imap_cmd_bad(cmd, "UID EXPUNGE needs a UID set");
+		return;
+	}
+	if (session->readonly) {
+		imap_cmd_no(cmd, "[READ-ONLY] mailbox was opened with EXAMINE");
+		return;
+	}
+	size_t *indexes, count;
+	if (imap_cmd_seqset(cmd, &cmd->args[0], true, &indexes, &count) < 0)
+		return;
+	const char *error = NULL;
+	enum storage_result ret = STORAGE_OK;
+	if (count > 0) { /* none: nothing to do (NULL uids would mean all) */
+		uint32_t *uids = xcalloc(count, sizeof(uint32_t));
+		for (size_t i = 0; i < count; i++)
+			uids[i] = session->mails[indexes[i]].uid;
+		ret = imap_expunge_deleted(session, uids, count, false, &error);
+		free(uids);
+	}
+	free(indexes);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return;
+	}
+	imap_cmd_ok(cmd, "UID EXPUNGE completed");
 }

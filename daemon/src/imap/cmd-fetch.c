@@ -1,14 +1,16 @@
-/* cmd-fetch.c - FETCH and UID FETCH (RFC 3501 6.4.5) of what is ready
- * without section parsing: UID, FLAGS, INTERNALDATE, RFC822.SIZE, ENVELOPE
- * and BODYSTRUCTURE (cached at delivery, sent as they are), and the whole
- * message as BODY[], BODY.PEEK[] or RFC822 (optionally <offset.length>);
- * the macros ALL and FAST. BODY[section], BODY, RFC822.HEADER/TEXT and FULL
- * answer NO [CANNOT] until the section extractor is wired in.
+/* cmd-fetch.c - FETCH and UID FETCH (RFC 3501 6.4.5): UID, FLAGS,
+ * INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE and BODY (cached at
+ * delivery, sent as they are), BODY[section]<partial> and BODY.PEEK[...]
+ * for every section (imap-bodysection.h cuts the bytes), RFC822,
+ * RFC822.HEADER, RFC822.TEXT, and the macros ALL, FAST and FULL.
  *
- * Sets \Seen for BODY[]/RFC822 (not .PEEK) in one storage transaction
- * before answering. Never reads messages of another mailbox than the
- * selected one.
+ * Sets \Seen for BODY[...], RFC822 and RFC822.TEXT (not .PEEK, not
+ * RFC822.HEADER) in one storage transaction before answering, and then
+ * reports FLAGS in the same responses. Never reads messages of another
+ * mailbox than the selected one; reads each message at most once per
+ * response, and only when a body item needs it.
  */
+#include "imap-bodysection.h"
 #include "imap-commands.h"
 #include "xalloc.h"
 
@@ -18,8 +20,8 @@
 #include <strings.h>
 #include <time.h>
 
-/* Most BODY[] items in one FETCH. */
-#define IMAP_FETCH_BODIES_MAX 8
+/* Most BODY[...] items in one FETCH. */
+#define IMAP_FETCH_BODIES_MAX 32
 
 #define FETCH_UID           0x01
 #define FETCH_FLAGS         0x02
@@ -27,14 +29,13 @@
 #define FETCH_SIZE          0x08
 #define FETCH_ENVELOPE      0x10
 #define FETCH_BODYSTRUCTURE 0x20
-#define FETCH_BODY          0x40  /* BODY[] / BODY.PEEK[] / RFC822 */
+#define FETCH_SECTION       0x40  /* BODY[...] / BODY.PEEK[...] / RFC822* */
+#define FETCH_BODY          0x80  /* BODY: the non-extensible structure */
 
 struct imap_fetch_item {
 	unsigned what;        /* one FETCH_* */
-	bool peek;            /* BODY.PEEK[] */
-	bool rfc822;          /* the RFC822 form of the name */
-	bool partial;
-	uint64_t offset, length;
+	const char *name;     /* FETCH_SECTION: "RFC822" etc. as the reply's name; NULL: BODY[..] */
+	struct imap_section section; /* FETCH_SECTION */
 };
 
 struct imap_fetch {
@@ -44,51 +45,74 @@ struct imap_fetch {
 	bool sets_seen;
 };
 
+static void imap_fetch_free(struct imap_fetch *f)
+{
+	for (size_t i = 0; i < f->count; i++)
+		if (f->items[i].what == FETCH_SECTION)
+			imap_section_free(&f->items[i].section);
+}
+
 static void imap_fetch_add(struct imap_fetch *f, unsigned what)
 {
 	for (size_t i = 0; i < f->count; i++)
-		if (f->items[i].what == what && what != FETCH_BODY)
+		if (f->items[i].what == what)
 			return;
 	memset(&f->items[f->count], 0, sizeof(f->items[0]));
 	f->items[f->count++].what = what;
 }
 
-/* BODY[]<o.n> / BODY.PEEK[]<o.n>: 1 ok, 0 not that form, -1 bad. */
-static int imap_fetch_body(struct imap_fetch *f, const char *att)
+/* Add a section item: text (len bytes) between the brackets, partial
+ * ("<o.n>", may be NULL). 0 ok, -1 bad. */
+static int imap_fetch_add_section(struct imap_fetch *f, const char *text, size_t len,
+				  const char *partial, size_t partial_len, bool peek,
+				  const char *name)
 {
-	bool peek = false;
-	const char *p;
-	if (strncasecmp(att, "BODY.PEEK[", 10) == 0) {
-		peek = true;
-		p = att + 10;
-	} else if (strncasecmp(att, "BODY[", 5) == 0) {
-		p = att + 5;
-	} else {
-		return 0;
-	}
-	if (*p != ']')
-		return -2; /* a section: not yet */
-	p++;
-	struct imap_fetch_item item = { .what = FETCH_BODY, .peek = peek };
-	if (*p == '<') {
-		char *end;
-		item.partial = true;
-		item.offset = strtoull(p + 1, &end, 10);
-		if (end == p + 1 || *end != '.')
-			return -1;
-		p = end + 1;
-		item.length = strtoull(p, &end, 10);
-		if (end == p || *end != '>' || end[1] != '\0' || item.length == 0)
-			return -1;
-	} else if (*p != '\0') {
-		return -1;
-	}
 	if (f->bodies >= IMAP_FETCH_BODIES_MAX)
 		return -1;
+	struct imap_fetch_item item = { .what = FETCH_SECTION, .name = name };
+	const char *error;
+	if (imap_section_parse(text, len, false, &item.section, &error) < 0)
+		return -1;
+	if (partial != NULL &&
+	    imap_partial_parse(partial, partial_len, &item.section, &error) < 0) {
+		imap_section_free(&item.section);
+		return -1;
+	}
 	f->bodies++;
 	f->items[f->count++] = item;
 	if (!peek)
 		f->sets_seen = true;
+	return 0;
+}
+
+/* BODY[section]<o.n> / BODY.PEEK[...]: 1 ok, 0 not that form, -1 bad. */
+static int imap_fetch_body(struct imap_fetch *f, const char *att, size_t len)
+{
+	bool peek = false;
+	size_t skip;
+	if (len >= 10 && strncasecmp(att, "BODY.PEEK[", 10) == 0) {
+		peek = true;
+		skip = 10;
+	} else if (len >= 5 && strncasecmp(att, "BODY[", 5) == 0) {
+		skip = 5;
+	} else {
+		return 0;
+	}
+	const char *p = att + skip, *end = att + len;
+	const char *close, *partial = NULL;
+	if (end[-1] == '>') {
+		partial = memrchr(p, '<', (size_t)(end - p));
+		if (partial == NULL || partial == p || partial[-1] != ']')
+			return -1;
+		close = partial - 1;
+	} else if (end[-1] == ']' && end - 1 >= p) {
+		close = end - 1;
+	} else {
+		return -1;
+	}
+	if (imap_fetch_add_section(f, p, (size_t)(close - p), partial,
+				   partial != NULL ? (size_t)(end - partial) : 0, peek, NULL) < 0)
+		return -1;
 	return 1;
 }
 
@@ -107,6 +131,17 @@ static int imap_fetch_att(struct imap_fetch *f, const struct imap_arg *arg)
 		{ "RFC822.SIZE", FETCH_SIZE },
 		{ "ENVELOPE", FETCH_ENVELOPE },
 		{ "BODYSTRUCTURE", FETCH_BODYSTRUCTURE },
+		{ "BODY", FETCH_BODY },
+	};
+	/* the RFC822 forms: their BODY[] equivalents, named as asked */
+	static const struct {
+		const char *name;
+		const char *section;
+		bool peek;
+	} rfc822[] = {
+		{ "RFC822", "", false },
+		{ "RFC822.HEADER", "HEADER", true },
+		{ "RFC822.TEXT", "TEXT", false },
 	};
 	if (f->count >= sizeof(f->items) / sizeof(f->items[0]) - 1)
 		return -1;
@@ -116,17 +151,17 @@ static int imap_fetch_att(struct imap_fetch *f, const struct imap_arg *arg)
 			return 0;
 		}
 	}
-	if (strcasecmp(arg->str, "RFC822") == 0) {
-		if (imap_fetch_body(f, "BODY[]") < 0)
-			return -1;
-		f->items[f->count - 1].rfc822 = true;
-		return 0;
+	for (size_t i = 0; i < sizeof(rfc822) / sizeof(rfc822[0]); i++) {
+		if (strcasecmp(arg->str, rfc822[i].name) == 0)
+			return imap_fetch_add_section(f, rfc822[i].section,
+						      strlen(rfc822[i].section), NULL, 0,
+						      rfc822[i].peek, rfc822[i].name);
 	}
-	int ret = imap_fetch_body(f, arg->str);
+	int ret = imap_fetch_body(f, arg->str, arg->len);
 	if (ret == 1)
 		return 0;
-	if (ret == -2 || ret == 0)
-		return -2; /* BODY[section], BODY, BINARY, RFC822.HEADER ... */
+	if (ret == 0)
+		return -2; /* BINARY[...], unknown items */
 	return -1;
 }
 
@@ -143,13 +178,37 @@ static void imap_fetch_internaldate(struct buf *out, int64_t date)
 	buf_append_str(out, text);
 }
 
+/* One section item of one message into out. */
+static void imap_fetch_section(const struct imap_fetch_item *it, const unsigned char *data,
+			       size_t size, struct buf *out)
+{
+	struct imap_bodysection_result res;
+	imap_bodysection_get(data, size, &it->section, &res);
+	if (it->name != NULL) {
+		buf_append_str(out, it->name);
+	} else {
+		buf_append_str(out, "BODY[");
+		imap_section_write(&it->section, out);
+		buf_append_byte(out, ']');
+		if (it->section.partial)
+			buf_printf(out, "<%u>", it->section.origin);
+	}
+	if (res.missing) {
+		buf_append_str(out, " \"\"");
+	} else {
+		buf_printf(out, " {%zu}\r\n", res.size);
+		buf_append(out, res.data, res.size);
+	}
+	imap_bodysection_result_free(&res);
+}
+
 /* The response for one message into out. */
 static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const struct imap_fetch *f,
 					  size_t index, struct buf *out, const char **error_r)
 {
 	struct imap_session *session = cmd->session;
 	const struct imap_view_mail *m = &session->mails[index];
-	char *envelope = NULL, *bodystructure = NULL;
+	char *envelope = NULL, *bodystructure = NULL, *body = NULL;
 	unsigned char *data = NULL;
 	size_t size = 0;
 	enum storage_result ret = STORAGE_OK;
@@ -188,32 +247,26 @@ static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const str
 				buf_printf(out, "BODYSTRUCTURE %s", bodystructure);
 			break;
 		case FETCH_BODY:
+			if (body == NULL)
+				ret = storage_mail_cached_body(imap_storage(session),
+							       session->mailbox.id, m->uid, &body,
+							       error_r);
+			if (ret == STORAGE_OK)
+				buf_printf(out, "BODY %s", body);
+			break;
+		case FETCH_SECTION:
 			if (data == NULL)
 				ret = storage_mail_read(imap_storage(session), session->mailbox.id,
 							m->uid, &data, &size, error_r);
-			if (ret != STORAGE_OK)
-				break;
-			size_t from = 0, len = size;
-			if (it->partial) {
-				from = it->offset < size ? (size_t)it->offset : size;
-				len = size - from;
-				if (it->length < len)
-					len = (size_t)it->length;
-			}
-			if (it->rfc822)
-				buf_append_str(out, "RFC822");
-			else if (it->partial)
-				buf_printf(out, "BODY[]<%llu>", (unsigned long long)it->offset);
-			else
-				buf_append_str(out, "BODY[]");
-			buf_printf(out, " {%zu}\r\n", len);
-			buf_append(out, data + from, len);
+			if (ret == STORAGE_OK)
+				imap_fetch_section(it, data, size, out);
 			break;
 		}
 	}
 	buf_append_str(out, ")\r\n");
 	free(envelope);
 	free(bodystructure);
+	free(body);
 	free(data);
 	return ret;
 }
@@ -250,28 +303,33 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 			ret = -1;
 		for (size_t i = 0; i < atts->list_count && ret == 0; i++)
 			ret = imap_fetch_att(&f, &atts->list[i]);
-	} else if (imap_arg_atom_equals(atts, "ALL") || imap_arg_atom_equals(atts, "FAST")) {
+	} else if (imap_arg_atom_equals(atts, "ALL") || imap_arg_atom_equals(atts, "FAST") ||
+		   imap_arg_atom_equals(atts, "FULL")) {
 		imap_fetch_add(&f, FETCH_FLAGS);
 		imap_fetch_add(&f, FETCH_INTERNALDATE);
 		imap_fetch_add(&f, FETCH_SIZE);
-		if (imap_arg_atom_equals(atts, "ALL"))
+		if (!imap_arg_atom_equals(atts, "FAST"))
 			imap_fetch_add(&f, FETCH_ENVELOPE);
-	} else if (imap_arg_atom_equals(atts, "FULL")) {
-		ret = -2;
+		if (imap_arg_atom_equals(atts, "FULL"))
+			imap_fetch_add(&f, FETCH_BODY);
 	} else {
 		ret = imap_fetch_att(&f, atts);
 	}
 	if (ret == -2) {
+		imap_fetch_free(&f);
 		imap_cmd_no(cmd, "[CANNOT] this FETCH item is not implemented yet");
 		return;
 	}
 	if (ret < 0) {
+		imap_fetch_free(&f);
 		imap_cmd_bad(cmd, "bad FETCH data item");
 		return;
 	}
 	size_t *indexes, count;
-	if (imap_cmd_seqset(cmd, &cmd->args[0], cmd->uid, &indexes, &count) < 0)
+	if (imap_cmd_seqset(cmd, &cmd->args[0], cmd->uid, &indexes, &count) < 0) {
+		imap_fetch_free(&f);
 		return;
+	}
 
 	const char *error = NULL;
 	enum storage_result sret = STORAGE_OK;
@@ -313,6 +371,7 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 		imap_write(session, out.data, out.len);
 	buf_free(&out);
 	free(indexes);
+	imap_fetch_free(&f);
 	if (sret != STORAGE_OK)
 		imap_cmd_storage_error(cmd, sret, error);
 	else if (gone)

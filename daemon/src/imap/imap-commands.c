@@ -20,7 +20,7 @@
 #define IMAP_CMD_SELECTED 0x04
 /* May be prefixed with UID (6.4.8): sequence numbers become UIDs. */
 #define IMAP_CMD_UID 0x08
-/* Only as UID <name> (none yet: UID EXPUNGE comes with UIDPLUS). */
+/* Only as UID <name> (UID EXPUNGE, RFC 4315). */
 #define IMAP_CMD_UID_ONLY 0x10
 
 #define IMAP_ANY_STATE (IMAP_CMD_NOAUTH | IMAP_CMD_AUTH | IMAP_CMD_SELECTED)
@@ -31,17 +31,6 @@ struct imap_command_def {
 	imap_command_fn *handler;
 	unsigned flags;
 };
-
-static void imap_cmd_search(struct imap_client_cmd *cmd)
-{
-	/* the SEARCH evaluator (imap-search*) is being written separately */
-	imap_cmd_no(cmd, "[CANNOT] SEARCH is not implemented yet");
-}
-
-static void imap_cmd_copy(struct imap_client_cmd *cmd)
-{
-	imap_cmd_no(cmd, "[CANNOT] COPY is not implemented yet");
-}
 
 static const struct imap_command_def imap_commands[] = {
 	{ "CAPABILITY", imap_cmd_capability, IMAP_ANY_STATE },
@@ -64,17 +53,24 @@ static const struct imap_command_def imap_commands[] = {
 	{ "CLOSE", imap_cmd_close, IMAP_CMD_SELECTED },
 	{ "UNSELECT", imap_cmd_unselect, IMAP_CMD_SELECTED },
 	{ "EXPUNGE", imap_cmd_expunge, IMAP_CMD_SELECTED },
+	{ "EXPUNGE", imap_cmd_uid_expunge, IMAP_CMD_SELECTED | IMAP_CMD_UID | IMAP_CMD_UID_ONLY },
 	{ "SEARCH", imap_cmd_search, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 	{ "FETCH", imap_cmd_fetch, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 	{ "STORE", imap_cmd_store, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 	{ "COPY", imap_cmd_copy, IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "MOVE", imap_cmd_move, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 };
 
-static const struct imap_command_def *imap_command_find(const char *name)
+/* The entry for name as sent with or without UID; NULL if none. */
+static const struct imap_command_def *imap_command_find(const char *name, bool uid)
 {
-	for (size_t i = 0; i < sizeof(imap_commands) / sizeof(imap_commands[0]); i++)
-		if (strcasecmp(imap_commands[i].name, name) == 0)
-			return &imap_commands[i];
+	for (size_t i = 0; i < sizeof(imap_commands) / sizeof(imap_commands[0]); i++) {
+		const struct imap_command_def *def = &imap_commands[i];
+		if (strcasecmp(def->name, name) != 0)
+			continue;
+		if (uid ? (def->flags & IMAP_CMD_UID) != 0 : (def->flags & IMAP_CMD_UID_ONLY) == 0)
+			return def;
+	}
 	return NULL;
 }
 
@@ -111,9 +107,8 @@ void imap_command_run(struct imap_session *session, struct imap_command *parsed)
 		cmd.args++;
 		cmd.arg_count--;
 	}
-	const struct imap_command_def *def = imap_command_find(cmd.name);
-	if (def == NULL || (cmd.uid && (def->flags & IMAP_CMD_UID) == 0) ||
-	    (!cmd.uid && (def->flags & IMAP_CMD_UID_ONLY) != 0)) {
+	const struct imap_command_def *def = imap_command_find(cmd.name, cmd.uid);
+	if (def == NULL) {
 		imap_cmd_bad(&cmd, "unknown command");
 		return;
 	}

@@ -20,7 +20,8 @@ imap_command_fn imap_cmd_login, imap_cmd_authenticate;
 /* cmd-select.c */
 imap_command_fn imap_cmd_select, imap_cmd_examine;
 /* cmd-expunge.c */
-imap_command_fn imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge;
+imap_command_fn imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge,
+	imap_cmd_uid_expunge;
 /* cmd-mailbox.c */
 imap_command_fn imap_cmd_create, imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe,
 	imap_cmd_unsubscribe;
@@ -34,6 +35,10 @@ imap_command_fn imap_cmd_fetch;
 imap_command_fn imap_cmd_store;
 /* cmd-append.c */
 imap_command_fn imap_cmd_append;
+/* cmd-search.c */
+imap_command_fn imap_cmd_search;
+/* cmd-copy.c */
+imap_command_fn imap_cmd_copy, imap_cmd_move;
 
 /* Resolve a sequence set argument of the selected mailbox to view indexes
  * (0-based, ascending, no duplicates). by_uid: the set holds UIDs. -1 after

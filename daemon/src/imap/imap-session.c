@@ -115,7 +115,7 @@ struct storage_conn *imap_storage(struct imap_session *session)
 const char *imap_capabilities(struct imap_session *session)
 {
 	if (session->state != IMAP_STATE_NOT_AUTHENTICATED)
-		return "IMAP4rev1 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE";
+		return "IMAP4rev1 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE";
 	if (!session->plaintext_ok)
 		return "IMAP4rev1 LITERAL+ SASL-IR LOGINDISABLED";
 	return "IMAP4rev1 LITERAL+ SASL-IR AUTH=PLAIN AUTH=LOGIN";

@@ -149,6 +149,10 @@ void imap_view_free(struct imap_session *session);
 /* Bring the view up to date with the storage (changes by other sessions):
  * "* n EXPUNGE", "* n FETCH (FLAGS ...)", "* n EXISTS" as needed. */
 enum storage_result imap_view_sync(struct imap_session *session, const char **error_r);
+/* Drop the messages with these uids (ascending) from the view, highest
+ * sequence number first, with "* n EXPUNGE" for each unless silent. */
+void imap_view_expunged(struct imap_session *session, const uint32_t *uids, size_t count,
+			bool silent);
 /* System flags and keywords as "\Seen \Deleted kw" (no parens). */
 void imap_append_flags(struct buf *out, uint32_t flags, const char *keywords);
 

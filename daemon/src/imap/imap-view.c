@@ -181,3 +181,22 @@ out:
 	free(list.mails);
 	return ret;
 }
+
+void imap_view_expunged(struct imap_session *session, const uint32_t *uids, size_t count,
+			bool silent)
+{
+	/* both ascending: walk down together */
+	size_t k = count;
+	for (size_t i = session->mail_count; i > 0 && k > 0; i--) {
+		struct imap_view_mail *m = &session->mails[i - 1];
+		while (k > 0 && uids[k - 1] > m->uid)
+			k--;
+		if (k == 0 || uids[k - 1] != m->uid)
+			continue;
+		free(m->keywords);
+		memmove(m, m + 1, (session->mail_count - i) * sizeof(*m));
+		session->mail_count--;
+		if (!silent)
+			imap_reply(session, "* %zu EXPUNGE", i);
+	}
+}

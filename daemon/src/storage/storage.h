@@ -248,6 +248,10 @@ enum storage_result storage_mail_read(struct storage_conn *conn, int64_t mailbox
 enum storage_result storage_mail_cached(struct storage_conn *conn, int64_t mailbox_id,
 					uint32_t uid, char **envelope_r, char **bodystructure_r,
 					const char **error_r);
+/* The cached IMAP BODY string (BODYSTRUCTURE without extension data),
+ * allocated, caller frees. NOTFOUND if the uid is not in the mailbox. */
+enum storage_result storage_mail_cached_body(struct storage_conn *conn, int64_t mailbox_id,
+					     uint32_t uid, char **body_r, const char **error_r);
 /* Removes one message from a mailbox, releasing quota and references;
  * recorded for QRESYNC like every expunge (storage_mailbox_vanished_since). */
 enum storage_result storage_mail_expunge(struct storage_conn *conn, int64_t mailbox_id,
