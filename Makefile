@@ -4,7 +4,7 @@
 #   make check    unit + integration tests, C built with ASan+UBSan
 #   make check-valgrind  the unit tests under valgrind (plain build)
 #   make fuzz     run the libFuzzer targets for a bounded time (clang)
-#   make bench    LMTP benchmark against Dovecot (tests/bench/lmtp)
+#   make bench    LMTP and IMAP benchmarks against Dovecot (tests/bench/)
 
 BUILD ?= build
 SAN ?=
@@ -102,6 +102,7 @@ fuzz: deps
 
 bench: all
 	@tests/bench/lmtp $(BENCH_ARGS)
+	@tests/bench/imap $(BENCH_ARGS)
 
 clean:
 	rm -rf build

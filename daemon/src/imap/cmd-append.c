@@ -185,6 +185,7 @@ void imap_cmd_append(struct imap_client_cmd *cmd)
 	}
 	if (session->state == IMAP_STATE_SELECTED && session->mailbox.id == mailbox.id)
 		imap_append_to_view(session, rcpt.uid_r);
+	imap_view_changed(session, mailbox.id); /* other sessions: EXISTS */
 	imap_cmd_ok(cmd, "[APPENDUID %u %u] APPEND completed", mailbox.uidvalidity, rcpt.uid_r);
 out:
 	buf_free(&keywords);

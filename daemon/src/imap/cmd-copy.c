@@ -110,6 +110,11 @@ static void imap_copy_or_move(struct imap_client_cmd *cmd, bool move)
 	if (ret != STORAGE_OK) {
 		imap_cmd_storage_error(cmd, ret, error);
 	} else {
+		/* tell the other sessions; this one reports below */
+		if (move)
+			imap_view_changed(session, session->mailbox.id);
+		if (!move || dst.id != session->mailbox.id)
+			imap_view_changed(session, dst.id);
 		struct buf code;
 		buf_init(&code);
 		uint32_t *moved = NULL;

@@ -36,6 +36,8 @@ static enum storage_result imap_expunge_deleted(struct imap_session *session,
 							       error_r);
 	if (ret == STORAGE_OK)
 		imap_view_expunged(session, ex.uids, ex.count, silent);
+	if (ret == STORAGE_OK && ex.count > 0)
+		imap_view_changed(session, session->mailbox.id); /* others: EXPUNGE */
 	free(ex.uids);
 	return ret;
 }

@@ -1,6 +1,6 @@
 /* cmd-mailbox.c - managing the user's mailboxes (RFC 3501 6.3.3-6.3.7):
- * CREATE, DELETE, RENAME (INBOX may be renamed: its messages move and INBOX
- * stays, empty), SUBSCRIBE, UNSUBSCRIBE. Names arrive in modified UTF-7 and
+ * CREATE (with RFC 6154 USE), DELETE, RENAME (INBOX may be renamed: its
+ * messages move and INBOX stays, empty), SUBSCRIBE, UNSUBSCRIBE. Names arrive in modified UTF-7 and
  * are stored in UTF-8. Never touches a mailbox of another user: every
  * storage call is made with the session's user id.
  */
@@ -33,20 +33,76 @@ static bool imap_is_inbox(const struct buf *name)
 	return strcasecmp((const char *)name->data, STORAGE_INBOX) == 0;
 }
 
+/* Special-use attributes CREATE may give (RFC 6154 3): the ones for real
+ * mailboxes; \All and \Flagged would need virtual mailboxes. */
+static const char *const imap_create_uses[] = { "\\Archive", "\\Drafts", "\\Junk", "\\Sent",
+						"\\Trash" };
+
+/* CREATE's parameter list "(USE (\Sent))" (RFC 4466 create-param): *use_r
+ * gets the canonical attribute or NULL. 0, or -1 after replying. */
+static int imap_create_params(struct imap_client_cmd *cmd, const struct imap_arg *params,
+			      const char **use_r)
+{
+	*use_r = NULL;
+	if (params->type != IMAP_ARG_LIST) {
+		imap_cmd_bad(cmd, "CREATE parameters must be a list");
+		return -1;
+	}
+	for (size_t i = 0; i < params->list_count; i += 2) {
+		const struct imap_arg *name = &params->list[i];
+		if (!imap_arg_atom_equals(name, "USE")) {
+			imap_cmd_bad(cmd, "unknown CREATE parameter");
+			return -1;
+		}
+		if (i + 1 >= params->list_count || params->list[i + 1].type != IMAP_ARG_LIST) {
+			imap_cmd_bad(cmd, "CREATE USE needs a list of attributes");
+			return -1;
+		}
+		const struct imap_arg *uses = &params->list[i + 1];
+		for (size_t k = 0; k < uses->list_count; k++) {
+			if (uses->list[k].type != IMAP_ARG_ATOM || uses->list[k].str[0] != '\\') {
+				imap_cmd_bad(cmd, "CREATE USE needs a list of attributes");
+				return -1;
+			}
+		}
+		for (size_t k = 0; k < uses->list_count; k++) {
+			const char *found = NULL;
+			for (size_t u = 0; u < sizeof(imap_create_uses) / sizeof(imap_create_uses[0]);
+			     u++) {
+				if (strcasecmp(uses->list[k].str, imap_create_uses[u]) == 0)
+					found = imap_create_uses[u];
+			}
+			if (found == NULL) {
+				imap_cmd_no(cmd, "[USEATTR] unsupported special-use attribute");
+				return -1;
+			}
+			if (*use_r != NULL && strcmp(*use_r, found) != 0) {
+				imap_cmd_no(cmd, "[USEATTR] only one special-use attribute per mailbox");
+				return -1;
+			}
+			*use_r = found;
+		}
+	}
+	return 0;
+}
+
 void imap_cmd_create(struct imap_client_cmd *cmd)
 {
 	struct imap_session *session = cmd->session;
 	struct buf name;
-	if (cmd->arg_count != 1) {
+	if (cmd->arg_count != 1 && cmd->arg_count != 2) {
 		imap_cmd_bad(cmd, "CREATE needs one mailbox name");
 		return;
 	}
+	const char *use = NULL;
+	if (cmd->arg_count == 2 && imap_create_params(cmd, &cmd->args[1], &use) < 0)
+		return;
 	if (imap_mailbox_arg(cmd, 0, true, &name) < 0)
 		return;
 	const char *error = NULL;
 	enum storage_result ret = imap_is_inbox(&name) ? STORAGE_ERR_EXISTS :
 		storage_mailbox_create(imap_storage(session), session->user_id,
-				       (const char *)name.data, NULL, &error);
+				       (const char *)name.data, use, &error);
 	buf_free(&name);
 	if (ret != STORAGE_OK) {
 		imap_cmd_storage_error(cmd, ret, error);

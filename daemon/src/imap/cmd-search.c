@@ -1,183 +1,126 @@
-/* cmd-search.c - SEARCH and UID SEARCH (RFC 3501 6.4.4): map the parsed
- * arguments to the search module's input, parse the keys, evaluate them
- * against every message of the view and answer "* SEARCH n n ..." (sequence
- * numbers, or UIDs under UID SEARCH).
+/* cmd-search.c - SEARCH and UID SEARCH (RFC 3501 6.4.4) with ESEARCH's
+ * result options (RFC 4731): evaluate the keys over the view
+ * (imap-search-view.c) and answer "* SEARCH n n ..." (sequence numbers, or
+ * UIDs under UID SEARCH), or, after "RETURN (MIN MAX COUNT ALL)",
+ * "* ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set".
  *
- * Reads message data only when the keys' cost needs it (1: the header,
- * 2: the whole message), once per message, and only of the selected
- * mailbox. Never changes flags or the view.
+ * Never changes flags or the view.
  */
 #include "imap-commands.h"
-#include "imap-search.h"
-#include "xalloc.h"
+#include "imap-search-view.h"
 
 #include <stdlib.h>
-#include <string.h>
+#include <strings.h>
 
-/* One message's data for the evaluator, read on first use. */
-struct imap_search_data {
-	struct imap_session *session;
-	uint32_t uid;
-	unsigned char *data;
-	size_t size;
-	enum storage_result result;
-	const char *error;
-};
+/* RFC 4731 result options. */
+#define IMAP_ESEARCH_MIN 0x01
+#define IMAP_ESEARCH_MAX 0x02
+#define IMAP_ESEARCH_ALL 0x04
+#define IMAP_ESEARCH_COUNT 0x08
 
-static int imap_search_read(struct imap_search_data *d)
+/* The RETURN list's options into *opts_r ("()" means ALL). -1 after
+ * replying BAD. */
+static int imap_search_return_parse(struct imap_client_cmd *cmd, const struct imap_arg *list,
+				    unsigned *opts_r)
 {
-	if (d->data != NULL)
-		return 0;
-	d->result = storage_mail_read(imap_storage(d->session), d->session->mailbox.id, d->uid,
-				      &d->data, &d->size, &d->error);
-	if (d->result != STORAGE_OK) {
-		d->data = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static int imap_search_message_get(void *context, const unsigned char **data_r,
-				   size_t *size_r, const char **error_r)
-{
-	struct imap_search_data *d = context;
-	if (imap_search_read(d) < 0) {
-		*error_r = d->error != NULL ? d->error : "message cannot be read";
-		return -1;
-	}
-	*data_r = d->data;
-	*size_r = d->size;
-	return 0;
-}
-
-/* The header's length (blank line included), or size without one. */
-static size_t imap_search_header_size(const unsigned char *data, size_t size)
-{
-	for (size_t i = 0; i + 1 < size; i++) {
-		if (data[i] != '\n')
-			continue;
-		if (data[i + 1] == '\n')
-			return i + 2;
-		if (data[i + 1] == '\r' && i + 2 < size && data[i + 2] == '\n')
-			return i + 3;
-	}
-	return size;
-}
-
-/* The parser's args as the search module's (same tree shape). */
-static struct imap_search_arg *imap_search_args(const struct imap_arg *args, size_t count)
-{
-	if (count == 0)
-		return NULL;
-	struct imap_search_arg *out = xcalloc(count, sizeof(*out));
-	for (size_t i = 0; i < count; i++) {
-		switch (args[i].type) {
-		case IMAP_ARG_ATOM:
-		case IMAP_ARG_NIL:
-			out[i].type = IMAP_SEARCH_ARG_ATOM;
-			break;
-		case IMAP_ARG_QUOTED:
-		case IMAP_ARG_LITERAL:
-			out[i].type = IMAP_SEARCH_ARG_STRING;
-			break;
-		case IMAP_ARG_LIST:
-			out[i].type = IMAP_SEARCH_ARG_LIST;
-			out[i].children = imap_search_args(args[i].list, args[i].list_count);
-			out[i].child_count = args[i].list_count;
-			continue;
+	static const struct {
+		const char *name;
+		unsigned opt;
+	} names[] = {
+		{ "MIN", IMAP_ESEARCH_MIN },
+		{ "MAX", IMAP_ESEARCH_MAX },
+		{ "ALL", IMAP_ESEARCH_ALL },
+		{ "COUNT", IMAP_ESEARCH_COUNT },
+	};
+	unsigned opts = 0;
+	for (size_t i = 0; i < list->list_count; i++) {
+		const struct imap_arg *a = &list->list[i];
+		size_t n = 0;
+		while (a->type == IMAP_ARG_ATOM && n < sizeof(names) / sizeof(names[0]) &&
+		       strcasecmp(a->str, names[n].name) != 0)
+			n++;
+		if (a->type != IMAP_ARG_ATOM || n == sizeof(names) / sizeof(names[0])) {
+			imap_cmd_bad(cmd, "unknown SEARCH RETURN option");
+			return -1;
 		}
-		out[i].text = args[i].str;
-		out[i].len = args[i].len;
+		opts |= names[n].opt;
 	}
-	return out;
+	*opts_r = opts != 0 ? opts : IMAP_ESEARCH_ALL;
+	return 0;
 }
 
-static void imap_search_args_free(struct imap_search_arg *args, size_t count)
+/* The number reported for the view's message at index. */
+static uint32_t imap_search_number(const struct imap_client_cmd *cmd, size_t index)
 {
-	for (size_t i = 0; i < count; i++)
-		if (args[i].type == IMAP_SEARCH_ARG_LIST)
-			imap_search_args_free((struct imap_search_arg *)args[i].children,
-					      args[i].child_count);
-	free(args);
+	return cmd->uid ? cmd->session->mails[index].uid : (uint32_t)(index + 1);
+}
+
+/* "* ESEARCH ..." for ascending matches. */
+static void imap_esearch_reply(struct imap_client_cmd *cmd, unsigned opts, const size_t *indexes,
+			       size_t count, struct buf *out)
+{
+	buf_printf(out, "* ESEARCH (TAG \"%s\")%s", cmd->tag, cmd->uid ? " UID" : "");
+	if (count > 0 && (opts & IMAP_ESEARCH_MIN) != 0)
+		buf_printf(out, " MIN %u", imap_search_number(cmd, indexes[0]));
+	if (count > 0 && (opts & IMAP_ESEARCH_MAX) != 0)
+		buf_printf(out, " MAX %u", imap_search_number(cmd, indexes[count - 1]));
+	if ((opts & IMAP_ESEARCH_COUNT) != 0)
+		buf_printf(out, " COUNT %zu", count);
+	if (count > 0 && (opts & IMAP_ESEARCH_ALL) != 0) {
+		buf_append_str(out, " ALL ");
+		/* ranges of consecutive numbers: 2,4:7 */
+		for (size_t i = 0; i < count;) {
+			uint32_t lo = imap_search_number(cmd, indexes[i]), hi = lo;
+			size_t j = i + 1;
+			while (j < count && imap_search_number(cmd, indexes[j]) == hi + 1)
+				hi = imap_search_number(cmd, indexes[j++]);
+			buf_printf(out, i > 0 ? ",%u" : "%u", lo);
+			if (hi != lo)
+				buf_printf(out, ":%u", hi);
+			i = j;
+		}
+	}
 }
 
 void imap_cmd_search(struct imap_client_cmd *cmd)
 {
 	struct imap_session *session = cmd->session;
-	if (cmd->arg_count == 0) {
+	const struct imap_arg *args = cmd->args;
+	size_t arg_count = cmd->arg_count;
+	unsigned esearch = 0; /* 0: plain SEARCH, else the RETURN options */
+	if (arg_count >= 1 && args[0].type == IMAP_ARG_ATOM &&
+	    strcasecmp(args[0].str, "RETURN") == 0) {
+		if (arg_count < 2 || args[1].type != IMAP_ARG_LIST) {
+			imap_cmd_bad(cmd, "RETURN needs a list of options");
+			return;
+		}
+		if (imap_search_return_parse(cmd, &args[1], &esearch) < 0)
+			return;
+		args += 2;
+		arg_count -= 2;
+	}
+	if (arg_count == 0) {
 		imap_cmd_bad(cmd, "SEARCH needs search keys");
 		return;
 	}
-	struct imap_search_arg *args = imap_search_args(cmd->args, cmd->arg_count);
-	struct imap_search_key *key = NULL;
-	const char *error = NULL;
-	enum imap_search_parse_result pret = imap_search_parse(args, cmd->arg_count, &key, &error);
-	imap_search_args_free(args, cmd->arg_count);
-	if (pret == IMAP_SEARCH_PARSE_BADCHARSET) {
-		imap_cmd_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] %s", error);
+	size_t *indexes, count;
+	bool gone;
+	if (imap_search_view(cmd, NULL, args, arg_count, &indexes, &count, &gone) < 0)
 		return;
-	}
-	if (pret != IMAP_SEARCH_PARSE_OK) {
-		imap_cmd_bad(cmd, "%s", error);
-		return;
-	}
-
-	struct imap_search_mailbox box = {
-		.max_seq = (uint32_t)session->mail_count,
-		.max_uid = session->mail_count > 0 ? session->mails[session->mail_count - 1].uid : 0,
-	};
 	struct buf out;
 	buf_init(&out);
-	buf_append_str(&out, "* SEARCH");
-	enum storage_result sret = STORAGE_OK;
-	bool gone = false;
-	for (size_t i = 0; i < session->mail_count; i++) {
-		const struct imap_view_mail *m = &session->mails[i];
-		struct imap_search_data d = { .session = session, .uid = m->uid };
-		struct imap_search_mail mail = {
-			.seq = (uint32_t)(i + 1),
-			.uid = m->uid,
-			.flags = m->flags,
-			.recent = false, /* \Recent is never set (see cmd-status.c) */
-			.keywords = m->keywords,
-			.internal_date = m->internal_date,
-			.size = m->size > 0 ? (uint64_t)m->size : 0,
-			.get_message = imap_search_message_get,
-			.context = &d,
-		};
-		if (key->cost == 1) {
-			/* the header only: cut it from the message's bytes */
-			if (imap_search_read(&d) == 0) {
-				mail.header = d.data;
-				mail.header_size = imap_search_header_size(d.data, d.size);
-			}
-		}
-		bool match = false;
-		int r = d.result == STORAGE_OK ?
-			imap_search_match(key, &box, &mail, &match, &error) : -1;
-		free(d.data);
-		if (r < 0) {
-			if (d.result == STORAGE_ERR_NOTFOUND) {
-				gone = true; /* expunged by another session meanwhile */
-				continue;
-			}
-			sret = d.result != STORAGE_OK ? d.result : STORAGE_ERR_TEMP;
-			if (d.error != NULL)
-				error = d.error;
-			break;
-		}
-		if (match)
-			buf_printf(&out, " %u", cmd->uid ? m->uid : (uint32_t)(i + 1));
+	if (esearch != 0) {
+		imap_esearch_reply(cmd, esearch, indexes, count, &out);
+	} else {
+		buf_append_str(&out, "* SEARCH");
+		for (size_t i = 0; i < count; i++)
+			buf_printf(&out, " %u", imap_search_number(cmd, indexes[i]));
 	}
-	imap_search_key_free(&key);
-	if (sret == STORAGE_OK) {
-		buf_append_str(&out, "\r\n");
-		imap_write(session, out.data, out.len);
-	}
+	buf_append_str(&out, "\r\n");
+	imap_write(session, out.data, out.len);
 	buf_free(&out);
-	if (sret != STORAGE_OK)
-		imap_cmd_storage_error(cmd, sret, error);
-	else if (gone)
+	free(indexes);
+	if (gone)
 		imap_cmd_no(cmd, "[EXPUNGEISSUED] some messages were expunged meanwhile");
 	else
 		imap_cmd_ok(cmd, "SEARCH completed");

@@ -27,6 +27,7 @@ static void imap_select(struct imap_client_cmd *cmd, bool readonly)
 						      (const char *)name.data, &session->mailbox,
 						      &error);
 	buf_free(&name);
+	session->readonly = readonly; /* EXAMINE does not claim \Recent */
 	if (ret == STORAGE_OK)
 		ret = imap_view_load(session, &error);
 	if (ret != STORAGE_OK) {
@@ -34,8 +35,8 @@ static void imap_select(struct imap_client_cmd *cmd, bool readonly)
 		imap_cmd_storage_error(cmd, ret, error);
 		return;
 	}
-	session->readonly = readonly;
 	imap_enter_state(session, IMAP_STATE_SELECTED);
+	imap_view_watch(session);
 
 	size_t first_unseen = 0;
 	for (size_t i = 0; i < session->mail_count && first_unseen == 0; i++)
@@ -45,7 +46,7 @@ static void imap_select(struct imap_client_cmd *cmd, bool readonly)
 	imap_reply(session, "* OK [PERMANENTFLAGS (%s)] flags that can be changed",
 		   readonly ? "" : IMAP_SYSTEM_FLAGS " \\*");
 	imap_reply(session, "* %zu EXISTS", session->mail_count);
-	imap_reply(session, "* 0 RECENT");
+	imap_reply(session, "* %zu RECENT", imap_view_recent_count(session));
 	if (first_unseen != 0)
 		imap_reply(session, "* OK [UNSEEN %zu] first unseen message", first_unseen);
 	imap_reply(session, "* OK [UIDVALIDITY %u] UIDs valid", session->mailbox.uidvalidity);

@@ -1,55 +1,43 @@
-/* cmd-status.c - STATUS (RFC 3501 6.3.10): counts of one of the user's
- * mailboxes without selecting it: MESSAGES, RECENT (always 0: \Recent is
- * not kept), UIDNEXT, UIDVALIDITY, UNSEEN. Only the session user's
- * mailboxes are looked up.
+/* cmd-status.c - STATUS (RFC 3501 6.3.10, RFC 8438 STATUS=SIZE): counts of
+ * one of the user's mailboxes without selecting it: MESSAGES, RECENT
+ * (always 0: \Recent is not kept), UIDNEXT, UIDVALIDITY, UNSEEN, SIZE. The
+ * item check and the "* STATUS" line are shared with LIST-STATUS
+ * (cmd-list.c). Only the session user's mailboxes are looked up.
  */
 #include "imap-commands.h"
 
 #include <strings.h>
 
-void imap_cmd_status(struct imap_client_cmd *cmd)
+static const char *const imap_status_items[] = { "MESSAGES", "RECENT", "UIDNEXT",
+						 "UIDVALIDITY", "UNSEEN", "SIZE" };
+
+bool imap_status_items_valid(const struct imap_arg *list, size_t count)
 {
-	struct imap_session *session = cmd->session;
-	if (cmd->arg_count != 2 || cmd->args[1].type != IMAP_ARG_LIST ||
-	    cmd->args[1].list_count == 0) {
-		imap_cmd_bad(cmd, "STATUS needs a mailbox name and a list of items");
-		return;
-	}
-	static const char *const items[] = { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
-					     "UNSEEN" };
-	const struct imap_arg *list = cmd->args[1].list;
-	size_t count = cmd->args[1].list_count;
+	if (count == 0)
+		return false;
 	for (size_t i = 0; i < count; i++) {
 		bool known = false;
-		for (size_t k = 0; k < sizeof(items) / sizeof(items[0]); k++)
-			known = known || imap_arg_atom_equals(&list[i], items[k]);
-		if (!known) {
-			imap_cmd_bad(cmd, "unknown STATUS item");
-			return;
-		}
+		for (size_t k = 0; k < sizeof(imap_status_items) / sizeof(imap_status_items[0]); k++)
+			known = known || imap_arg_atom_equals(&list[i], imap_status_items[k]);
+		if (!known)
+			return false;
 	}
-	struct buf name;
-	buf_init(&name);
-	if (imap_arg_mailbox(cmd, &cmd->args[0], &name) < 0) {
-		buf_free(&name);
-		return;
-	}
-	struct storage_mailbox mailbox;
+	return true;
+}
+
+enum storage_result imap_status_send(struct imap_session *session, int64_t mailbox_id,
+				     const char *name, const struct imap_arg *list, size_t count,
+				     const char **error_r)
+{
 	struct storage_mailbox_status status;
-	const char *error = NULL;
-	enum storage_result ret = storage_mailbox_get(imap_storage(session), session->user_id,
-						      (const char *)name.data, &mailbox, &error);
-	if (ret == STORAGE_OK)
-		ret = storage_mailbox_status(imap_storage(session), mailbox.id, &status, &error);
-	if (ret != STORAGE_OK) {
-		buf_free(&name);
-		imap_cmd_storage_error(cmd, ret, error);
-		return;
-	}
+	enum storage_result ret = storage_mailbox_status(imap_storage(session), mailbox_id,
+							 &status, error_r);
+	if (ret != STORAGE_OK)
+		return ret;
 	struct buf line;
 	buf_init(&line);
 	buf_append_str(&line, "* STATUS ");
-	imap_append_mailbox(&line, (const char *)name.data);
+	imap_append_mailbox(&line, name);
 	buf_append_str(&line, " (");
 	for (size_t i = 0; i < count; i++) {
 		if (i > 0)
@@ -62,12 +50,46 @@ void imap_cmd_status(struct imap_client_cmd *cmd)
 			buf_printf(&line, "UIDNEXT %u", status.uidnext);
 		else if (imap_arg_atom_equals(&list[i], "UIDVALIDITY"))
 			buf_printf(&line, "UIDVALIDITY %u", status.uidvalidity);
+		else if (imap_arg_atom_equals(&list[i], "SIZE"))
+			buf_printf(&line, "SIZE %lld", (long long)status.size);
 		else
 			buf_printf(&line, "UNSEEN %lld", (long long)status.unseen);
 	}
 	buf_append_str(&line, ")\r\n");
 	imap_write(session, line.data, line.len);
 	buf_free(&line);
+	return STORAGE_OK;
+}
+
+void imap_cmd_status(struct imap_client_cmd *cmd)
+{
+	struct imap_session *session = cmd->session;
+	if (cmd->arg_count != 2 || cmd->args[1].type != IMAP_ARG_LIST ||
+	    cmd->args[1].list_count == 0) {
+		imap_cmd_bad(cmd, "STATUS needs a mailbox name and a list of items");
+		return;
+	}
+	if (!imap_status_items_valid(cmd->args[1].list, cmd->args[1].list_count)) {
+		imap_cmd_bad(cmd, "unknown STATUS item");
+		return;
+	}
+	struct buf name;
+	buf_init(&name);
+	if (imap_arg_mailbox(cmd, &cmd->args[0], &name) < 0) {
+		buf_free(&name);
+		return;
+	}
+	struct storage_mailbox mailbox;
+	const char *error = NULL;
+	enum storage_result ret = storage_mailbox_get(imap_storage(session), session->user_id,
+						      (const char *)name.data, &mailbox, &error);
+	if (ret == STORAGE_OK)
+		ret = imap_status_send(session, mailbox.id, (const char *)name.data,
+				       cmd->args[1].list, cmd->args[1].list_count, &error);
 	buf_free(&name);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return;
+	}
 	imap_cmd_ok(cmd, "STATUS completed");
 }

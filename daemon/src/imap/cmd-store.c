@@ -156,5 +156,7 @@ void imap_cmd_store(struct imap_client_cmd *cmd)
 		imap_cmd_storage_error(cmd, ret, error);
 		return;
 	}
+	if (count > 0)
+		imap_view_changed(session, session->mailbox.id); /* others: FETCH FLAGS */
 	imap_cmd_ok(cmd, "STORE completed");
 }

@@ -36,6 +36,9 @@ static const struct imap_command_def imap_commands[] = {
 	{ "CAPABILITY", imap_cmd_capability, IMAP_ANY_STATE },
 	{ "NOOP", imap_cmd_noop, IMAP_ANY_STATE },
 	{ "LOGOUT", imap_cmd_logout, IMAP_ANY_STATE },
+	{ "ID", imap_cmd_id, IMAP_ANY_STATE },
+	{ "NAMESPACE", imap_cmd_namespace, IMAP_LOGGED_IN },
+	{ "ENABLE", imap_cmd_enable, IMAP_CMD_AUTH },
 	{ "LOGIN", imap_cmd_login, IMAP_CMD_NOAUTH },
 	{ "AUTHENTICATE", imap_cmd_authenticate, IMAP_CMD_NOAUTH },
 	{ "SELECT", imap_cmd_select, IMAP_LOGGED_IN },
@@ -55,10 +58,13 @@ static const struct imap_command_def imap_commands[] = {
 	{ "EXPUNGE", imap_cmd_expunge, IMAP_CMD_SELECTED },
 	{ "EXPUNGE", imap_cmd_uid_expunge, IMAP_CMD_SELECTED | IMAP_CMD_UID | IMAP_CMD_UID_ONLY },
 	{ "SEARCH", imap_cmd_search, IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "SORT", imap_cmd_sort, IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "THREAD", imap_cmd_thread, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 	{ "FETCH", imap_cmd_fetch, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 	{ "STORE", imap_cmd_store, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 	{ "COPY", imap_cmd_copy, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 	{ "MOVE", imap_cmd_move, IMAP_CMD_SELECTED | IMAP_CMD_UID },
+	{ "IDLE", imap_cmd_idle, IMAP_LOGGED_IN },
 };
 
 /* The entry for name as sent with or without UID; NULL if none. */

@@ -15,6 +15,8 @@ typedef void imap_command_fn(struct imap_client_cmd *cmd);
 
 /* cmd-any.c */
 imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout;
+/* cmd-id.c, cmd-namespace.c, cmd-enable.c */
+imap_command_fn imap_cmd_id, imap_cmd_namespace, imap_cmd_enable;
 /* cmd-auth.c */
 imap_command_fn imap_cmd_login, imap_cmd_authenticate;
 /* cmd-select.c */
@@ -29,6 +31,12 @@ imap_command_fn imap_cmd_create, imap_cmd_delete, imap_cmd_rename, imap_cmd_subs
 imap_command_fn imap_cmd_list, imap_cmd_lsub;
 /* cmd-status.c */
 imap_command_fn imap_cmd_status;
+/* Is every element of list (count > 0) a STATUS item we answer? */
+bool imap_status_items_valid(const struct imap_arg *list, size_t count);
+/* Send "* STATUS name (items...)" for the mailbox (also LIST-STATUS). */
+enum storage_result imap_status_send(struct imap_session *session, int64_t mailbox_id,
+				     const char *name, const struct imap_arg *list, size_t count,
+				     const char **error_r);
 /* cmd-fetch.c */
 imap_command_fn imap_cmd_fetch;
 /* cmd-store.c */
@@ -37,8 +45,12 @@ imap_command_fn imap_cmd_store;
 imap_command_fn imap_cmd_append;
 /* cmd-search.c */
 imap_command_fn imap_cmd_search;
+/* cmd-sort.c, cmd-thread.c */
+imap_command_fn imap_cmd_sort, imap_cmd_thread;
 /* cmd-copy.c */
 imap_command_fn imap_cmd_copy, imap_cmd_move;
+/* cmd-idle.c */
+imap_command_fn imap_cmd_idle;
 
 /* Resolve a sequence set argument of the selected mailbox to view indexes
  * (0-based, ascending, no duplicates). by_uid: the set holds UIDs. -1 after

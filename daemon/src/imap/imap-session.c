@@ -12,6 +12,7 @@
 #include "connection.h"
 #include "worker.h"
 #include "log.h"
+#include "mailbox-events.h"
 #include "xalloc.h"
 
 #include <event2/buffer.h>
@@ -91,13 +92,16 @@ void imap_reply(struct imap_session *session, const char *fmt, ...)
 	imap_vreply(cmd->session, prefix, fmt, ap);                           \
 	va_end(ap)
 
+/* OK and NO carry the untagged updates others caused (RFC 3501 7). */
 void imap_cmd_ok(struct imap_client_cmd *cmd, const char *fmt, ...)
 {
+	imap_view_command_done(cmd);
 	IMAP_CMD_REPLY("OK");
 }
 
 void imap_cmd_no(struct imap_client_cmd *cmd, const char *fmt, ...)
 {
+	imap_view_command_done(cmd);
 	IMAP_CMD_REPLY("NO");
 }
 
@@ -115,14 +119,17 @@ struct storage_conn *imap_storage(struct imap_session *session)
 const char *imap_capabilities(struct imap_session *session)
 {
 	if (session->state != IMAP_STATE_NOT_AUTHENTICATED)
-		return "IMAP4rev1 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE";
+		return "IMAP4rev1 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE"
+		       " ID NAMESPACE ENABLE LIST-EXTENDED LIST-STATUS STATUS=SIZE IDLE"
+		       " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESEARCH";
 	if (!session->plaintext_ok)
-		return "IMAP4rev1 LITERAL+ SASL-IR LOGINDISABLED";
-	return "IMAP4rev1 LITERAL+ SASL-IR AUTH=PLAIN AUTH=LOGIN";
+		return "IMAP4rev1 LITERAL+ SASL-IR ID LOGINDISABLED";
+	return "IMAP4rev1 LITERAL+ SASL-IR ID AUTH=PLAIN AUTH=LOGIN";
 }
 
 static void imap_session_free(struct imap_session *session)
 {
+	mailbox_events_unwatch(&session->watch);
 	imap_view_free(session);
 	if (session->timer != NULL)
 		event_free(session->timer);
@@ -146,6 +153,7 @@ void imap_session_close(struct imap_session *session, const char *reason)
 	struct net_conn *conn = session->conn;
 	session->conn = NULL;
 	evtimer_del(session->timer);
+	mailbox_events_unwatch(&session->watch);
 	net_conn_close(conn, reason);
 	imap_session_unref(&session); /* the connection's reference */
 }
@@ -270,6 +278,10 @@ static void imap_session_run_command(struct imap_session *session)
 static void imap_session_line(struct imap_session *session, const unsigned char *line,
 			      size_t len)
 {
+	if (session->idling) {
+		imap_idle_line(session, (const char *)line, len);
+		return;
+	}
 	if (session->continuation != NULL) {
 		imap_continuation_fn *fn = session->continuation;
 		session->continuation = NULL;
@@ -489,6 +501,7 @@ static void imap_session_disconnected(void *context, const char *reason)
 	(void)reason; /* net logged it */
 	session->conn = NULL;
 	evtimer_del(session->timer);
+	mailbox_events_unwatch(&session->watch);
 	imap_session_unref(&session);
 }
 

@@ -18,6 +18,7 @@
 #include <time.h>
 
 struct event;
+struct mailbox_watch;
 struct net_conn;
 struct net_worker;
 
@@ -42,6 +43,7 @@ struct imap_view_mail {
 	char *keywords;        /* space-separated, "" if none */
 	int64_t internal_date;
 	int64_t size;
+	bool recent;           /* \Recent in this session (RFC 3501 2.3.2) */
 };
 
 struct imap_session;
@@ -87,6 +89,13 @@ struct imap_session {
 	bool readonly;
 	struct imap_view_mail *mails;
 	size_t mail_count, mail_cap;
+	struct mailbox_watch *watch; /* told when another session or LMTP changes it */
+	bool changed;              /* told so since the last sync */
+	bool expunge_pending;      /* a sync held back expunges (during FETCH etc.) */
+
+	/* IDLE (RFC 2177): between "+ idling" and DONE */
+	bool idling;
+	char idle_tag[IMAP_TAG_MAX + 1];
 };
 
 /* A parsed command as the handlers see it. */
@@ -128,6 +137,27 @@ void imap_session_unselect(struct imap_session *session);
 /* The capability list for the current state (without "CAPABILITY"). */
 const char *imap_capabilities(struct imap_session *session);
 void imap_session_hooks(struct net_service *net);
+
+/* imap-view.c: start watching the selected mailbox for changes by others
+ * (at SELECT/EXAMINE); imap_session_unselect() stops it. */
+void imap_view_watch(struct imap_session *session);
+/* A command of this session committed a change to mailbox_id: tell every
+ * other session watching it (this one updates its view itself). */
+void imap_view_changed(struct imap_session *session, int64_t mailbox_id);
+/* Before a tagged OK/NO: send the pending untagged updates of the selected
+ * mailbox, if any, without EXPUNGE when cmd is FETCH, STORE or SEARCH
+ * (non-UID; RFC 3501 7.4.1). */
+void imap_view_command_done(struct imap_client_cmd *cmd);
+/* Like imap_view_sync(); allow_expunge false keeps messages expunged by
+ * others in the view (reported later) while FETCH/STORE/SEARCH run. */
+enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow_expunge,
+					const char **error_r);
+
+/* Messages of the view with \Recent (for "* n RECENT"). */
+size_t imap_view_recent_count(struct imap_session *session);
+
+/* cmd-idle.c: a line read while idling (DONE or not). */
+void imap_idle_line(struct imap_session *session, const char *line, size_t len);
 
 /* imap-commands.c: run one parsed command. */
 void imap_command_run(struct imap_session *session, struct imap_command *cmd);

@@ -1,16 +1,22 @@
 /* imap-view.c - the selected mailbox as the session sees it: the messages
- * in UID order (index + 1 = sequence number) with their flags, loaded at
- * SELECT and brought up to date by imap_view_sync() (NOOP, CHECK); and the
- * mapping of storage failures to tagged replies.
+ * in UID order (index + 1 = sequence number) with their flags and \Recent,
+ * loaded at SELECT and brought up to date by imap_view_sync() (NOOP, CHECK,
+ * IDLE, and before the tagged reply of any command once another session or
+ * a delivery said the mailbox changed: mailbox-events.h); and the mapping
+ * of storage failures to tagged replies.
+ * Never sends EXPUNGE while FETCH, STORE or SEARCH (non-UID) complete
+ * (RFC 3501 7.4.1): those messages stay in the view until a later sync.
  * Never shows a client another user's mailbox: every storage call passes
  * the session's own user id or a mailbox id obtained with it.
  */
 #include "imap-session.h"
 #include "log.h"
+#include "mailbox-events.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void imap_view_free(struct imap_session *session)
 {
@@ -32,7 +38,10 @@ static void imap_view_add(const struct storage_mail *mail, void *context)
 	m->keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
 	m->internal_date = mail->internal_date;
 	m->size = mail->size;
+	m->recent = false;
 }
+
+static void imap_view_mark_recent(struct imap_session *session, size_t first);
 
 static int imap_view_cmp(const void *a, const void *b)
 {
@@ -52,11 +61,85 @@ enum storage_result imap_view_load(struct imap_session *session, const char **er
 	if (session->mail_count > 1)
 		qsort(session->mails, session->mail_count, sizeof(session->mails[0]),
 		      imap_view_cmp);
+	imap_view_mark_recent(session, 0);
+	session->changed = false;
+	session->expunge_pending = false;
 	return STORAGE_OK;
+}
+
+/* \Recent for the messages from index first on: SELECT claims them for
+ * this session (no other session sees them \Recent), EXAMINE only looks. */
+static void imap_view_mark_recent(struct imap_session *session, size_t first)
+{
+	if (first >= session->mail_count)
+		return;
+	uint32_t next = session->mails[session->mail_count - 1].uid + 1;
+	if (next < session->mailbox.uidnext)
+		next = session->mailbox.uidnext;
+	uint32_t boundary = session->readonly ?
+			    mailbox_events_recent_boundary(session->mailbox.id) :
+			    mailbox_events_claim_recent(session->mailbox.id, next);
+	for (size_t i = first; i < session->mail_count; i++)
+		session->mails[i].recent = session->mails[i].uid >= boundary;
+}
+
+size_t imap_view_recent_count(struct imap_session *session)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < session->mail_count; i++)
+		n += session->mails[i].recent;
+	return n;
+}
+
+static void imap_view_notified(void *context)
+{
+	struct imap_session *session = context;
+	session->changed = true;
+	if (!session->idling || session->conn == NULL || session->state != IMAP_STATE_SELECTED)
+		return;
+	/* IDLE: tell the client now */
+	const char *error = NULL;
+	enum storage_result ret = imap_view_sync(session, &error);
+	if (ret != STORAGE_OK)
+		log_warning(session->sid, "imap", "idle_sync_failed", "result=%s error=\"%s\"",
+			    storage_result_str(ret), error != NULL ? error : "");
+}
+
+void imap_view_watch(struct imap_session *session)
+{
+	mailbox_events_unwatch(&session->watch);
+	session->watch = mailbox_events_watch(session->mailbox.id, session->worker,
+					      imap_view_notified, session);
+}
+
+void imap_view_changed(struct imap_session *session, int64_t mailbox_id)
+{
+	/* the command brought its own view up to date itself */
+	bool own = session->state == IMAP_STATE_SELECTED && session->mailbox.id == mailbox_id;
+	mailbox_events_changed_except(mailbox_id, own ? session->watch : NULL);
+}
+
+void imap_view_command_done(struct imap_client_cmd *cmd)
+{
+	struct imap_session *session = cmd->session;
+	if (session->state != IMAP_STATE_SELECTED || session->conn == NULL ||
+	    (!session->changed && !session->expunge_pending))
+		return;
+	bool allow_expunge = cmd->uid || (strcasecmp(cmd->name, "FETCH") != 0 &&
+					  strcasecmp(cmd->name, "STORE") != 0 &&
+					  strcasecmp(cmd->name, "SEARCH") != 0);
+	const char *error = NULL;
+	enum storage_result ret = imap_view_sync_mode(session, allow_expunge, &error);
+	if (ret != STORAGE_OK)
+		log_warning(session->sid, "imap", "sync_failed", "command=%s result=%s error=\"%s\"",
+			    cmd->name, storage_result_str(ret), error != NULL ? error : "");
 }
 
 void imap_session_unselect(struct imap_session *session)
 {
+	mailbox_events_unwatch(&session->watch);
+	session->changed = false;
+	session->expunge_pending = false;
 	imap_view_free(session);
 	memset(&session->mailbox, 0, sizeof(session->mailbox));
 	session->readonly = false;
@@ -97,6 +180,11 @@ struct imap_view_list {
 	size_t count, cap;
 };
 
+struct imap_view_uids {
+	uint32_t *uids;
+	size_t count, cap;
+};
+
 static void imap_view_list_add(const struct storage_mail *mail, void *context)
 {
 	struct imap_view_list *list = context;
@@ -106,6 +194,7 @@ static void imap_view_list_add(const struct storage_mail *mail, void *context)
 	m->keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
 	m->internal_date = mail->internal_date;
 	m->size = mail->size;
+	m->recent = false;
 }
 
 static void imap_view_report_flags(struct imap_session *session, size_t index)
@@ -121,64 +210,110 @@ static void imap_view_report_flags(struct imap_session *session, size_t index)
 
 enum storage_result imap_view_sync(struct imap_session *session, const char **error_r)
 {
-	struct storage_mailbox now;
-	enum storage_result ret = storage_mailbox_get(imap_storage(session), session->user_id,
-						      session->mailbox.name, &now, error_r);
-	if (ret != STORAGE_OK || (now.id == session->mailbox.id &&
-				  now.highestmodseq == session->mailbox.highestmodseq &&
-				  now.uidnext == session->mailbox.uidnext))
-		return ret == STORAGE_ERR_NOTFOUND ? STORAGE_OK : ret;
-	if (now.id != session->mailbox.id)
-		return STORAGE_OK; /* deleted and recreated: not this view's mailbox */
+	return imap_view_sync_mode(session, true, error_r);
+}
+
+static void imap_view_vanished_add(uint32_t uid, void *context)
+{
+	struct imap_view_uids *v = context;
+	*XARRAY_PUSH(v->uids, v->count, v->cap) = uid;
+}
+
+/* The view index of uid, or mail_count. */
+static size_t imap_view_find(struct imap_session *session, uint32_t uid)
+{
+	size_t lo = 0, hi = session->mail_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (session->mails[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < session->mail_count && session->mails[lo].uid == uid ? lo : session->mail_count;
+}
+
+/* Incremental: one probe; when it moved, the rows changed since the
+ * view's modseq and the uids expunged since then. Reading a change twice
+ * is harmless (flags compared, known uids skipped), so the new modseq is
+ * the probed one, read before the rows. */
+enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow_expunge,
+					const char **error_r)
+{
+	session->changed = false; /* a change told from now on asks again */
+	uint32_t uidnext;
+	int64_t modseq;
+	enum storage_result ret = storage_mailbox_probe(imap_storage(session), session->mailbox.id,
+							&uidnext, &modseq, error_r);
+	if (ret == STORAGE_ERR_NOTFOUND)
+		return STORAGE_OK; /* deleted under the session: nothing more to tell */
+	if (ret != STORAGE_OK)
+		return ret;
+	if (modseq == session->mailbox.highestmodseq && uidnext == session->mailbox.uidnext &&
+	    !session->expunge_pending)
+		return STORAGE_OK;
 	struct imap_view_list list = { NULL, 0, 0 };
-	ret = storage_mail_list(imap_storage(session), session->mailbox.id, imap_view_list_add,
-				&list, error_r);
+	struct imap_view_uids gone = { NULL, 0, 0 };
+	ret = storage_mailbox_vanished_since(imap_storage(session), session->mailbox.id,
+					     session->mailbox.highestmodseq,
+					     imap_view_vanished_add, &gone, error_r);
+	if (ret == STORAGE_OK)
+		ret = storage_mail_list_since(imap_storage(session), session->mailbox.id,
+					      session->mailbox.highestmodseq, imap_view_list_add,
+					      &list, error_r);
 	if (ret != STORAGE_OK)
 		goto out;
-	if (list.count > 1)
-		qsort(list.mails, list.count, sizeof(list.mails[0]), imap_view_cmp);
-	/* expunged: from the highest sequence number down */
-	for (size_t i = session->mail_count; i > 0; i--) {
-		struct imap_view_mail key = { .uid = session->mails[i - 1].uid };
-		if (bsearch(&key, list.mails, list.count, sizeof(key), imap_view_cmp) != NULL)
-			continue;
-		free(session->mails[i - 1].keywords);
-		memmove(&session->mails[i - 1], &session->mails[i],
-			(session->mail_count - i) * sizeof(session->mails[0]));
-		session->mail_count--;
-		imap_reply(session, "* %zu EXPUNGE", i);
+	/* expunged: from the highest sequence number down, so that each number
+	 * is right when the client reads it (RFC 3501 7.4.1) */
+	bool held_back = false;
+	if (gone.count > 0) {
+		if (allow_expunge)
+			imap_view_expunged(session, gone.uids, gone.count, false);
+		else
+			for (size_t i = 0; i < gone.count && !held_back; i++)
+				held_back = imap_view_find(session, gone.uids[i]) <
+					    session->mail_count;
 	}
-	/* flag changes of the messages still there */
-	for (size_t i = 0; i < session->mail_count; i++) {
-		struct imap_view_mail *m = &session->mails[i];
-		struct imap_view_mail key = { .uid = m->uid };
-		struct imap_view_mail *n = bsearch(&key, list.mails, list.count, sizeof(key),
-						   imap_view_cmp);
-		if (n == NULL || (n->flags == m->flags && strcmp(n->keywords, m->keywords) == 0))
+	/* flag changes of the messages still there, then the new ones */
+	uint32_t last = session->mail_count > 0 ? session->mails[session->mail_count - 1].uid : 0;
+	size_t before = session->mail_count;
+	for (size_t i = 0; i < list.count; i++) {
+		struct imap_view_mail *n = &list.mails[i];
+		if (n->uid > last) {
+			struct imap_view_mail *m = XARRAY_PUSH(session->mails, session->mail_count,
+							       session->mail_cap);
+			*m = *n;
+			m->keywords = xstrdup(n->keywords);
+			last = n->uid;
+			continue;
+		}
+		size_t k = imap_view_find(session, n->uid);
+		if (k == session->mail_count || k >= before)
+			continue;
+		struct imap_view_mail *m = &session->mails[k];
+		if (n->flags == m->flags && strcmp(n->keywords, m->keywords) == 0)
 			continue;
 		m->flags = n->flags;
 		free(m->keywords);
 		m->keywords = xstrdup(n->keywords);
-		imap_view_report_flags(session, i);
+		imap_view_report_flags(session, k);
 	}
-	/* new messages */
-	uint32_t last = session->mail_count > 0 ? session->mails[session->mail_count - 1].uid : 0;
-	size_t before = session->mail_count;
-	for (size_t i = 0; i < list.count; i++) {
-		if (list.mails[i].uid <= last)
-			continue;
-		struct imap_view_mail *m = XARRAY_PUSH(session->mails, session->mail_count,
-						       session->mail_cap);
-		*m = list.mails[i];
-		m->keywords = xstrdup(list.mails[i].keywords);
-	}
-	if (session->mail_count != before)
+	if (uidnext > session->mailbox.uidnext)
+		session->mailbox.uidnext = uidnext;
+	/* held back: read the same expunges again next time */
+	if (!held_back)
+		session->mailbox.highestmodseq = modseq;
+	if (session->mail_count != before) {
+		imap_view_mark_recent(session, before);
 		imap_reply(session, "* %zu EXISTS", session->mail_count);
-	session->mailbox = now;
+		imap_reply(session, "* %zu RECENT", imap_view_recent_count(session));
+	}
+	session->expunge_pending = held_back;
 out:
 	for (size_t i = 0; i < list.count; i++)
 		free(list.mails[i].keywords);
 	free(list.mails);
+	free(gone.uids);
 	return ret;
 }
 

@@ -14,6 +14,7 @@
 #include "lmtp-session.h"
 #include "connection.h"
 #include "log.h"
+#include "mailbox-events.h"
 #include "mime.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -135,8 +136,13 @@ static void lmtp_job_finish(void *arg)
 /* committer thread: must not block, must not touch the session */
 static void lmtp_job_done(struct storage_delivery *delivery, void *context)
 {
-	(void)delivery;
 	struct lmtp_job *job = context;
+	/* committed: sessions watching these mailboxes (IMAP IDLE) hear it now */
+	if (delivery->result == STORAGE_OK) {
+		for (size_t i = 0; i < delivery->rcpt_count; i++)
+			if (delivery->rcpts[i].result == STORAGE_OK)
+				mailbox_events_changed(delivery->rcpts[i].mailbox_id_r);
+	}
 	net_worker_call(job->worker, lmtp_job_finish, job);
 }
 

@@ -1,0 +1,117 @@
+/* cmd-sort.c - SORT and UID SORT (RFC 5256 section 4, with RFC 5957's
+ * DISPLAYFROM/DISPLAYTO): "SORT (criteria) charset keys" evaluates the
+ * search keys over the view, reads the header values the criteria need
+ * (cached at delivery), orders the matches (imap-sort.c) and answers
+ * "* SORT n n ..." (sequence numbers, or UIDs under UID SORT).
+ *
+ * Never reads message bodies nor changes flags or the view.
+ */
+#include "imap-commands.h"
+#include "imap-search-view.h"
+#include "imap-sort.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+
+/* Fill m's keys for the criteria; NOTFOUND if the message is gone. */
+static enum storage_result imap_sort_load(struct imap_session *session, size_t index,
+					  const struct imap_sort_criterion *criteria,
+					  size_t count, struct imap_sort_msg *m,
+					  const char **error_r)
+{
+	for (size_t c = 0; c < count; c++) {
+		const char *name = imap_sort_key_header(criteria[c].key);
+		if (name == NULL)
+			continue;
+		char *value;
+		enum storage_result ret = imap_view_header_first(session, index, name, &value,
+								 error_r);
+		if (ret != STORAGE_OK)
+			return ret;
+		imap_sort_msg_set(m, criteria[c].key, value);
+		free(value);
+	}
+	return STORAGE_OK;
+}
+
+void imap_cmd_sort(struct imap_client_cmd *cmd)
+{
+	struct imap_session *session = cmd->session;
+	if (cmd->arg_count < 3 || cmd->args[0].type != IMAP_ARG_LIST ||
+	    cmd->args[1].type == IMAP_ARG_LIST) {
+		imap_cmd_bad(cmd, "SORT needs (criteria), a charset and search keys");
+		return;
+	}
+	const struct imap_arg *list = &cmd->args[0];
+	const char *atoms[IMAP_SORT_CRITERIA_MAX * 2 + 1];
+	if (list->list_count > sizeof(atoms) / sizeof(atoms[0])) {
+		imap_cmd_bad(cmd, "too many sort criteria");
+		return;
+	}
+	for (size_t i = 0; i < list->list_count; i++) {
+		if (list->list[i].type != IMAP_ARG_ATOM) {
+			imap_cmd_bad(cmd, "sort criteria are atoms");
+			return;
+		}
+		atoms[i] = list->list[i].str;
+	}
+	struct imap_sort_criterion criteria[IMAP_SORT_CRITERIA_MAX];
+	size_t criterion_count;
+	const char *error = NULL;
+	if (imap_sort_criteria_parse(atoms, list->list_count, criteria, &criterion_count,
+				     &error) < 0) {
+		imap_cmd_bad(cmd, "%s", error);
+		return;
+	}
+	size_t *indexes, count;
+	bool gone;
+	if (imap_search_view(cmd, &cmd->args[1], cmd->args + 2, cmd->arg_count - 2, &indexes,
+			     &count, &gone) < 0)
+		return;
+
+	struct imap_sort_msg *msgs = xcalloc(count + 1, sizeof(*msgs));
+	size_t loaded = 0;
+	enum storage_result ret = STORAGE_OK;
+	for (size_t i = 0; i < count; i++) {
+		const struct imap_view_mail *v = &session->mails[indexes[i]];
+		struct imap_sort_msg *m = &msgs[loaded];
+		*m = (struct imap_sort_msg){
+			.seq = (uint32_t)(indexes[i] + 1),
+			.uid = v->uid,
+			.arrival = v->internal_date,
+			.date = v->internal_date,
+			.size = v->size > 0 ? (uint64_t)v->size : 0,
+		};
+		ret = imap_sort_load(session, indexes[i], criteria, criterion_count, m, &error);
+		if (ret == STORAGE_ERR_NOTFOUND) {
+			imap_sort_msg_clear(m); /* expunged meanwhile */
+			gone = true;
+			ret = STORAGE_OK;
+			continue;
+		}
+		loaded++;
+		if (ret != STORAGE_OK)
+			break;
+	}
+	free(indexes);
+	if (ret == STORAGE_OK) {
+		imap_sort_msgs(msgs, loaded, criteria, criterion_count);
+		struct buf out;
+		buf_init(&out);
+		buf_append_str(&out, "* SORT");
+		for (size_t i = 0; i < loaded; i++)
+			buf_printf(&out, " %u", cmd->uid ? msgs[i].uid : msgs[i].seq);
+		buf_append_str(&out, "\r\n");
+		imap_write(session, out.data, out.len);
+		buf_free(&out);
+	}
+	for (size_t i = 0; i < loaded; i++)
+		imap_sort_msg_clear(&msgs[i]);
+	free(msgs);
+	if (ret != STORAGE_OK)
+		imap_cmd_storage_error(cmd, ret, error);
+	else if (gone)
+		imap_cmd_no(cmd, "[EXPUNGEISSUED] some messages were expunged meanwhile");
+	else
+		imap_cmd_ok(cmd, "SORT completed");
+}

@@ -1,0 +1,219 @@
+/* imap-search-view.c - evaluate SEARCH criteria over the selected view:
+ * map the parsed arguments to the search module's input, parse the keys,
+ * and run them over every message; read cached header values for SORT and
+ * THREAD. SEARCH, SORT and THREAD share it.
+ *
+ * Reads message data only when the keys' cost needs it (1: the header,
+ * 2: the whole message), once per message, and only of the selected
+ * mailbox. Never changes flags or the view, and never writes untagged
+ * responses.
+ */
+#include "imap-search-view.h"
+#include "imap-commands.h"
+#include "imap-search.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One message's data for the evaluator, read on first use. */
+struct imap_search_data {
+	struct imap_session *session;
+	uint32_t uid;
+	unsigned char *data;
+	size_t size;
+	enum storage_result result;
+	const char *error;
+};
+
+static int imap_search_read(struct imap_search_data *d)
+{
+	if (d->data != NULL)
+		return 0;
+	d->result = storage_mail_read(imap_storage(d->session), d->session->mailbox.id, d->uid,
+				      &d->data, &d->size, &d->error);
+	if (d->result != STORAGE_OK) {
+		d->data = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int imap_search_message_get(void *context, const unsigned char **data_r,
+				   size_t *size_r, const char **error_r)
+{
+	struct imap_search_data *d = context;
+	if (imap_search_read(d) < 0) {
+		*error_r = d->error != NULL ? d->error : "message cannot be read";
+		return -1;
+	}
+	*data_r = d->data;
+	*size_r = d->size;
+	return 0;
+}
+
+/* The header's length (blank line included), or size without one. */
+static size_t imap_search_header_size(const unsigned char *data, size_t size)
+{
+	for (size_t i = 0; i + 1 < size; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (data[i + 1] == '\n')
+			return i + 2;
+		if (data[i + 1] == '\r' && i + 2 < size && data[i + 2] == '\n')
+			return i + 3;
+	}
+	return size;
+}
+
+/* The parser's args as the search module's (same tree shape). */
+static struct imap_search_arg *imap_search_args(const struct imap_arg *args, size_t count)
+{
+	if (count == 0)
+		return NULL;
+	struct imap_search_arg *out = xcalloc(count, sizeof(*out));
+	for (size_t i = 0; i < count; i++) {
+		switch (args[i].type) {
+		case IMAP_ARG_ATOM:
+		case IMAP_ARG_NIL:
+			out[i].type = IMAP_SEARCH_ARG_ATOM;
+			break;
+		case IMAP_ARG_QUOTED:
+		case IMAP_ARG_LITERAL:
+			out[i].type = IMAP_SEARCH_ARG_STRING;
+			break;
+		case IMAP_ARG_LIST:
+			out[i].type = IMAP_SEARCH_ARG_LIST;
+			out[i].children = imap_search_args(args[i].list, args[i].list_count);
+			out[i].child_count = args[i].list_count;
+			continue;
+		}
+		out[i].text = args[i].str;
+		out[i].len = args[i].len;
+	}
+	return out;
+}
+
+static void imap_search_args_free(struct imap_search_arg *args, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (args[i].type == IMAP_SEARCH_ARG_LIST)
+			imap_search_args_free((struct imap_search_arg *)args[i].children,
+					      args[i].child_count);
+	free(args);
+}
+
+int imap_search_view(struct imap_client_cmd *cmd, const struct imap_arg *charset,
+		     const struct imap_arg *args, size_t arg_count, size_t **indexes_r,
+		     size_t *count_r, bool *gone_r)
+{
+	struct imap_session *session = cmd->session;
+	*indexes_r = NULL;
+	*count_r = 0;
+	*gone_r = false;
+	size_t total = arg_count + (charset != NULL ? 2 : 0);
+	struct imap_search_arg *sargs = xcalloc(total + 1, sizeof(*sargs));
+	struct imap_search_arg *converted = imap_search_args(args, arg_count);
+	size_t first = 0;
+	if (charset != NULL) {
+		struct imap_search_arg *cs = imap_search_args(charset, 1);
+		sargs[0] = (struct imap_search_arg){ .type = IMAP_SEARCH_ARG_ATOM,
+						     .text = "CHARSET",
+						     .len = 7 };
+		sargs[1] = cs[0];
+		free(cs);
+		first = 2;
+	}
+	if (arg_count > 0)
+		memcpy(sargs + first, converted, arg_count * sizeof(*sargs));
+	free(converted);
+	struct imap_search_key *key = NULL;
+	const char *error = NULL;
+	enum imap_search_parse_result pret = imap_search_parse(sargs, total, &key, &error);
+	imap_search_args_free(sargs, total);
+	if (pret == IMAP_SEARCH_PARSE_BADCHARSET) {
+		imap_cmd_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] %s", error);
+		return -1;
+	}
+	if (pret != IMAP_SEARCH_PARSE_OK) {
+		imap_cmd_bad(cmd, "%s", error);
+		return -1;
+	}
+
+	struct imap_search_mailbox box = {
+		.max_seq = (uint32_t)session->mail_count,
+		.max_uid = session->mail_count > 0 ? session->mails[session->mail_count - 1].uid : 0,
+	};
+	size_t *indexes = NULL, count = 0, cap = 0;
+	enum storage_result sret = STORAGE_OK;
+	for (size_t i = 0; i < session->mail_count; i++) {
+		const struct imap_view_mail *m = &session->mails[i];
+		struct imap_search_data d = { .session = session, .uid = m->uid };
+		struct imap_search_mail mail = {
+			.seq = (uint32_t)(i + 1),
+			.uid = m->uid,
+			.flags = m->flags,
+			.recent = m->recent, /* this session's (imap-view.c) */
+			.keywords = m->keywords,
+			.internal_date = m->internal_date,
+			.size = m->size > 0 ? (uint64_t)m->size : 0,
+			.get_message = imap_search_message_get,
+			.context = &d,
+		};
+		if (key->cost == 1) {
+			/* the header only: cut it from the message's bytes */
+			if (imap_search_read(&d) == 0) {
+				mail.header = d.data;
+				mail.header_size = imap_search_header_size(d.data, d.size);
+			}
+		}
+		bool match = false;
+		int r = d.result == STORAGE_OK ?
+			imap_search_match(key, &box, &mail, &match, &error) : -1;
+		free(d.data);
+		if (r < 0) {
+			if (d.result == STORAGE_ERR_NOTFOUND) {
+				*gone_r = true; /* expunged by another session meanwhile */
+				continue;
+			}
+			sret = d.result != STORAGE_OK ? d.result : STORAGE_ERR_TEMP;
+			if (d.error != NULL)
+				error = d.error;
+			break;
+		}
+		if (match)
+			*XARRAY_PUSH(indexes, count, cap) = i;
+	}
+	imap_search_key_free(&key);
+	if (sret != STORAGE_OK) {
+		free(indexes);
+		*gone_r = false;
+		imap_cmd_storage_error(cmd, sret, error);
+		return -1;
+	}
+	*indexes_r = indexes;
+	*count_r = count;
+	return 0;
+}
+
+static void imap_header_first_cb(const char *value, void *context)
+{
+	char **value_r = context;
+	if (*value_r == NULL)
+		*value_r = xstrdup(value);
+}
+
+enum storage_result imap_view_header_first(struct imap_session *session, size_t index,
+					   const char *name, char **value_r,
+					   const char **error_r)
+{
+	*value_r = NULL;
+	enum storage_result ret = storage_mail_header_values(
+		imap_storage(session), session->mailbox.id, session->mails[index].uid, name,
+		imap_header_first_cb, value_r, error_r);
+	if (ret != STORAGE_OK) {
+		free(*value_r);
+		*value_r = NULL;
+	}
+	return ret;
+}

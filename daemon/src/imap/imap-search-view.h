@@ -1,0 +1,27 @@
+/* imap-search-view.h - internal to src/imap: evaluate SEARCH criteria over
+ * the selected mailbox's view; shared by SEARCH, SORT and THREAD.
+ */
+#ifndef TANDEM_IMAP_SEARCH_VIEW_H
+#define TANDEM_IMAP_SEARCH_VIEW_H
+
+#include "imap-session.h"
+
+/* Parse the search keys args (charset: NULL, or the charset argument SORT
+ * and THREAD carry before their keys, taken as "CHARSET <charset>") and
+ * evaluate them over every message of the view. 0 with *indexes_r the
+ * matching view indexes (ascending; allocated, NULL when none) and *gone_r
+ * true if some message had been expunged meanwhile (it is left out); -1
+ * after replying BAD, NO [BADCHARSET] or the storage error. */
+int imap_search_view(struct imap_client_cmd *cmd, const struct imap_arg *charset,
+		     const struct imap_arg *args, size_t arg_count, size_t **indexes_r,
+		     size_t *count_r, bool *gone_r);
+
+/* The first value of header field name of the view's message at index
+ * (cached at delivery: the message is not read) into *value_r (malloc'ed,
+ * NULL when the message has no such field). NOTFOUND when the message has
+ * been expunged meanwhile. */
+enum storage_result imap_view_header_first(struct imap_session *session, size_t index,
+					   const char *name, char **value_r,
+					   const char **error_r);
+
+#endif
