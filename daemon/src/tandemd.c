@@ -459,6 +459,7 @@ static int tandemd_start(struct tandemd *d)
 			.idle_timeout_secs = (unsigned)d->cfg.imap_idle_timeout,
 			.preauth_timeout_secs = (unsigned)d->cfg.imap_preauth_timeout,
 			.max_literal_size = d->cfg.imap_max_literal_size,
+			.max_output_buffer = d->cfg.imap_max_output_buffer,
 		};
 		d->imap = imap_service_create(&imap_set);
 		if (net_server_listen(d->net, imap_service_net(d->imap), d->cfg.imap_listen,

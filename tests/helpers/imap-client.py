@@ -27,6 +27,17 @@ not part of the product). Two modes:
       --timeout seconds (exit status 2). After the last action it reads until
       the server closes or has been quiet for --linger seconds.
 
+  imap-client.py --port P zraw ACTION...
+      Like raw, with COMPRESS=DEFLATE (RFC 4978) on top. Extra actions:
+        --compress TAG          send 'TAG COMPRESS DEFLATE' and, from the line
+                                'TAG OK' on, inflate what arrives and deflate
+                                (raw DEFLATE, sync flush) every later --send
+        --compress-with TAG     the same, and the next --send goes compressed
+                                in the same write as the COMPRESS line
+        --send-plain TEXT       bytes as they are, even when compressing
+        --dump FILE             write every byte received so far (inflated)
+      Lines are printed inflated.
+
   imap-client.py --port P multipart FILE
       Write the test multipart message (no server contact): an RFC 2047
       encoded Subject, part 1 text/plain, part 2 text/plain in base64, part 3
@@ -43,6 +54,7 @@ import socket
 import sys
 import threading
 import time
+import zlib
 
 
 class Ordered(argparse.Action):
@@ -117,11 +129,57 @@ class Reader(threading.Thread):
                 self.cond.notify_all()
 
 
+class ZReader(Reader):
+    """Reader that inflates what follows the line starting with self.switch
+    (COMPRESS's tagged OK) and keeps every byte it hands on."""
+
+    def __init__(self, sock):
+        super().__init__(sock)
+        self.switch = None
+        self.inflater = None
+        self.received = b""
+        self.partial = b""  # the current line's start, before the switch
+        self.plain_sock = sock
+        self.sock = self
+
+    def decode(self, data):
+        if self.inflater is not None:
+            return self.inflater.decompress(data)
+        pos = 0
+        while self.switch is not None:
+            at = data.find(b"\n", pos)
+            if at < 0:
+                break
+            line = self.partial + data[pos:at]
+            self.partial = b""
+            pos = at + 1
+            if line.startswith(self.switch):
+                self.inflater = zlib.decompressobj(-15)
+                return data[:pos] + self.inflater.decompress(data[pos:])
+        tail = data[pos:]
+        cut = tail.rfind(b"\n")
+        self.partial = tail[cut + 1:] if cut >= 0 else self.partial + tail
+        return data
+
+    def recv(self, n):
+        while True:
+            data = self.plain_sock.recv(n)
+            if not data:
+                return data
+            with self.cond:
+                out = self.decode(data)
+                self.received += out
+            if out:
+                return out
+
+
 def run_raw(args):
     sock = socket.create_connection((args.host, args.port), timeout=args.timeout)
     sock.settimeout(None)
-    reader = Reader(sock)
+    reader = ZReader(sock) if args.mode == "zraw" else Reader(sock)
     reader.start()
+    compressor = None
+    compress_next = None  # bytes of a COMPRESS line to put before the next --send
     repeat = 1
     status = 0
     seen = 0  # lines already matched by an --expect
@@ -133,8 +191,14 @@ def run_raw(args):
                 data = value.encode("latin-1").decode("unicode_escape").encode("latin-1")
             else:
                 data = open(value, "rb").read()
+            data = data * repeat
+            if compressor is not None:
+                data = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+            if compress_next is not None:
+                data = compress_next + data
+                compress_next = None
             try:
-                sock.sendall(data * repeat)
+                sock.sendall(data)
             except OSError:
                 pass
             repeat = 1
@@ -159,6 +223,21 @@ def run_raw(args):
                     reader.cond.wait(left)
         elif action == "sleep":
             time.sleep(float(value))
+        elif action in ("compress", "compress_with"):
+            line = ("%s COMPRESS DEFLATE\r\n" % value).encode()
+            with reader.cond:
+                reader.switch = ("%s OK" % value).encode()
+            compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+            if action == "compress":
+                sock.sendall(line)
+            else:
+                compress_next = line
+        elif action == "send_plain":
+            sock.sendall(value.encode("latin-1").decode("unicode_escape").encode("latin-1"))
+        elif action == "dump":
+            with reader.cond:
+                with open(value, "wb") as f:
+                    f.write(reader.received)
         elif action == "close":
             sock.close()
             return status
@@ -257,6 +336,12 @@ def main():
         raw.add_argument("--" + name.replace("_", "-"), dest=name, action=Ordered)
     raw.add_argument("--close", dest="close", nargs=0, action=Ordered)
     raw.set_defaults(actions=[])
+    zraw = sub.add_parser("zraw")
+    for name in ("send", "send_file", "repeat", "expect", "sleep", "compress",
+                 "compress_with", "send_plain", "dump"):
+        zraw.add_argument("--" + name.replace("_", "-"), dest=name, action=Ordered)
+    zraw.add_argument("--close", dest="close", nargs=0, action=Ordered)
+    zraw.set_defaults(actions=[])
     multipart = sub.add_parser("multipart")
     multipart.add_argument("file")
     part = sub.add_parser("part")
@@ -264,7 +349,7 @@ def main():
     part.add_argument("path")
     part.add_argument("out")
     args = p.parse_args()
-    modes = {"lib": run_lib, "raw": run_raw, "multipart": run_multipart, "part": run_part}
+    modes = {"lib": run_lib, "raw": run_raw, "zraw": run_raw, "multipart": run_multipart, "part": run_part}
     sys.exit(modes[args.mode](args))
 
 

@@ -1,9 +1,12 @@
-/* cmd-append.c - APPEND (RFC 3501 6.3.11): store a message from a literal
- * into one of the user's existing mailboxes with optional flags and
- * internal date, through storage_deliver (durable when it returns), quota
- * enforced. A missing mailbox gets NO [TRYCREATE]. When the mailbox is the
- * selected one the new message joins the view with "* n EXISTS".
- * Never creates a mailbox and never writes into another user's.
+/* cmd-append.c - APPEND (RFC 3501 6.3.11) and MULTIAPPEND (RFC 3502):
+ * store one or more messages, each from a literal with its optional flags
+ * and internal date, into one of the user's existing mailboxes, all in one
+ * transaction (storage_deliver_many: every message is stored or none is),
+ * quota enforced (NO [OVERQUOTA]). A missing mailbox gets NO [TRYCREATE].
+ * The reply carries [APPENDUID uidvalidity uid-set]. When the mailbox is
+ * the selected one the new messages join the view with "* n EXISTS".
+ * Never creates a mailbox, never writes into another user's, and never
+ * stores a part of a MULTIAPPEND.
  */
 #include "imap-commands.h"
 #include "mime.h"
@@ -81,7 +84,8 @@ static int imap_append_flag_list(struct imap_client_cmd *cmd, const struct imap_
 	return 0;
 }
 
-/* The new message joins the selected mailbox's view. */
+/* The new message joins the selected mailbox's view (EXISTS is the
+ * caller's to send). */
 static void imap_append_to_view(struct imap_session *session, uint32_t uid)
 {
 	struct storage_mail mail;
@@ -91,47 +95,111 @@ static void imap_append_to_view(struct imap_session *session, uint32_t uid)
 		return; /* gone again already */
 	if (session->mail_count > 0 && session->mails[session->mail_count - 1].uid >= uid)
 		return;
-	struct imap_view_mail *m = XARRAY_PUSH(session->mails, session->mail_count,
-					       session->mail_cap);
-	m->uid = mail.uid;
-	m->flags = mail.flags;
-	m->keywords = xstrdup(mail.keywords != NULL ? mail.keywords : "");
-	m->internal_date = mail.internal_date;
-	m->size = mail.size;
-	imap_reply(session, "* %zu EXISTS", session->mail_count);
+	imap_view_mail_fill(XARRAY_PUSH(session->mails, session->mail_count, session->mail_cap),
+			    &mail);
+}
+
+/* One message of an APPEND: its flags, keywords, date and literal. */
+struct imap_append_msg {
+	uint32_t flags;
+	struct buf keywords;
+	int64_t date;
+	const struct imap_arg *literal;
+	struct mime_message *message;
+	struct storage_delivery_rcpt rcpt;
+};
+
+/* Split the arguments after the mailbox into messages: each is
+ * [flag-list] [date-time] string. -1 after replying BAD. */
+static int imap_append_parse(struct imap_client_cmd *cmd, struct imap_append_msg *msgs,
+			     size_t *count_r)
+{
+	size_t count = 0, i = 1;
+	while (i < cmd->arg_count) {
+		struct imap_append_msg *m = &msgs[count++];
+		m->date = (int64_t)time(NULL);
+		if (cmd->args[i].type == IMAP_ARG_LIST) {
+			if (imap_append_flag_list(cmd, &cmd->args[i], &m->flags, &m->keywords) < 0)
+				return -1;
+			i++;
+		}
+		if (i + 1 < cmd->arg_count && cmd->args[i].type == IMAP_ARG_QUOTED &&
+		    imap_arg_is_string(&cmd->args[i + 1])) {
+			if (imap_parse_datetime(cmd->args[i].str, &m->date) < 0) {
+				imap_cmd_bad(cmd, "bad APPEND date-time");
+				return -1;
+			}
+			i++;
+		}
+		if (i >= cmd->arg_count || !imap_arg_is_string(&cmd->args[i])) {
+			imap_cmd_bad(cmd, "bad APPEND flags or date-time");
+			return -1;
+		}
+		m->literal = &cmd->args[i++];
+	}
+	*count_r = count;
+	return 0;
+}
+
+/* Store every message in one transaction. -1 after replying NO. */
+static int imap_append_store(struct imap_client_cmd *cmd, const struct storage_mailbox *mailbox,
+			     struct imap_append_msg *msgs, size_t count)
+{
+	struct imap_session *session = cmd->session;
+	const char *error = NULL;
+	for (size_t i = 0; i < count; i++) {
+		if (msgs[i].literal->len == 0) {
+			imap_cmd_no(cmd, "empty message");
+			return -1;
+		}
+		if (mime_message_parse((const unsigned char *)msgs[i].literal->str,
+				       msgs[i].literal->len, &msgs[i].message, &error) != 0) {
+			imap_cmd_no(cmd, "message cannot be parsed");
+			return -1;
+		}
+	}
+	struct storage_delivery *deliveries = xcalloc(count, sizeof(*deliveries));
+	for (size_t i = 0; i < count; i++) {
+		msgs[i].rcpt = (struct storage_delivery_rcpt){
+			.user_id = session->user_id,
+			.mailbox = mailbox->name,
+			.flags = msgs[i].flags,
+			.enforce_quota = true,
+		};
+		deliveries[i] = (struct storage_delivery){
+			.message = msgs[i].message,
+			.internal_date = msgs[i].date,
+			.rcpts = &msgs[i].rcpt,
+			.rcpt_count = 1,
+		};
+	}
+	enum storage_result ret = storage_deliver_many(imap_storage(session), deliveries, count,
+						       &error);
+	free(deliveries);
+	if (ret != STORAGE_OK) {
+		imap_cmd_storage_error(cmd, ret, error);
+		return -1;
+	}
+	return 0;
 }
 
 void imap_cmd_append(struct imap_client_cmd *cmd)
 {
 	struct imap_session *session = cmd->session;
-	if (cmd->arg_count < 2 || cmd->arg_count > 4 ||
-	    !imap_arg_is_string(&cmd->args[cmd->arg_count - 1])) {
+	if (cmd->arg_count < 2) {
 		imap_cmd_bad(cmd, "APPEND needs a mailbox, optional flags and date, and a literal");
 		return;
 	}
-	uint32_t flags = 0;
-	int64_t date = (int64_t)time(NULL);
-	struct buf keywords, name;
-	buf_init(&keywords);
+	/* at most one message per argument after the mailbox */
+	struct imap_append_msg *msgs = xcalloc(cmd->arg_count, sizeof(*msgs));
+	size_t count = 0;
+	struct buf name, uids;
 	buf_init(&name);
-	for (size_t i = 1; i + 1 < cmd->arg_count; i++) {
-		const struct imap_arg *a = &cmd->args[i];
-		if (a->type == IMAP_ARG_LIST && i == 1) {
-			if (imap_append_flag_list(cmd, a, &flags, &keywords) < 0)
-				goto out;
-		} else if (a->type == IMAP_ARG_QUOTED && imap_parse_datetime(a->str, &date) == 0) {
-			continue;
-		} else {
-			imap_cmd_bad(cmd, "bad APPEND flags or date-time");
-			goto out;
-		}
-	}
-	const struct imap_arg *msg = &cmd->args[cmd->arg_count - 1];
-	if (msg->len == 0) {
-		imap_cmd_no(cmd, "empty message");
-		goto out;
-	}
-	if (imap_arg_mailbox(cmd, &cmd->args[0], &name) < 0)
+	buf_init(&uids);
+	for (size_t i = 0; i < cmd->arg_count; i++)
+		buf_init(&msgs[i].keywords);
+	if (imap_append_parse(cmd, msgs, &count) < 0 ||
+	    imap_arg_mailbox(cmd, &cmd->args[0], &name) < 0)
 		goto out;
 	struct storage_mailbox mailbox;
 	const char *error = NULL;
@@ -145,49 +213,41 @@ void imap_cmd_append(struct imap_client_cmd *cmd)
 		imap_cmd_storage_error(cmd, ret, error);
 		goto out;
 	}
-	struct mime_message *message;
-	if (mime_message_parse((const unsigned char *)msg->str, msg->len, &message, &error) != 0) {
-		imap_cmd_no(cmd, "message cannot be parsed");
+	if (imap_append_store(cmd, &mailbox, msgs, count) < 0)
 		goto out;
+	uint32_t *new_uids = xcalloc(count, sizeof(*new_uids));
+	bool to_view = session->state == IMAP_STATE_SELECTED && session->mailbox.id == mailbox.id;
+	for (size_t i = 0; i < count; i++) {
+		new_uids[i] = msgs[i].rcpt.uid_r;
+		if (msgs[i].keywords.len > 0) {
+			uint32_t *modified = NULL;
+			size_t modified_count = 0;
+			/* the message is stored; a keyword failure is logged, not fatal */
+			if (storage_mail_store_flags(imap_storage(session), mailbox.id,
+						     &msgs[i].rcpt.uid_r, 1, STORAGE_FLAGS_ADD, 0,
+						     (const char *)msgs[i].keywords.data, 0, NULL,
+						     NULL, &modified, &modified_count,
+						     &error) != STORAGE_OK)
+				imap_reply(session, "* NO keywords could not be set");
+			free(modified);
+		}
+		if (to_view)
+			imap_append_to_view(session, msgs[i].rcpt.uid_r);
 	}
-	struct storage_delivery_rcpt rcpt = {
-		.user_id = session->user_id,
-		.mailbox = mailbox.name,
-		.flags = flags,
-		.enforce_quota = true,
-	};
-	struct storage_delivery delivery = {
-		.message = message,
-		.internal_date = date,
-		.rcpts = &rcpt,
-		.rcpt_count = 1,
-	};
-	ret = storage_deliver(imap_storage(session), &delivery, &error);
-	mime_message_free(&message);
-	if (ret == STORAGE_OK && delivery.result != STORAGE_OK)
-		ret = delivery.result;
-	if (ret == STORAGE_OK)
-		ret = rcpt.result;
-	if (ret != STORAGE_OK) {
-		imap_cmd_storage_error(cmd, ret, error != NULL ? error : delivery.error);
-		goto out;
-	}
-	if (keywords.len > 0) {
-		uint32_t *modified = NULL;
-		size_t modified_count = 0;
-		/* the message is stored; a keyword failure is logged, not fatal */
-		if (storage_mail_store_flags(imap_storage(session), mailbox.id, &rcpt.uid_r, 1,
-					     STORAGE_FLAGS_ADD, 0, (const char *)keywords.data, 0,
-					     NULL, NULL, &modified, &modified_count,
-					     &error) != STORAGE_OK)
-			imap_reply(session, "* NO keywords could not be set");
-		free(modified);
-	}
-	if (session->state == IMAP_STATE_SELECTED && session->mailbox.id == mailbox.id)
-		imap_append_to_view(session, rcpt.uid_r);
+	if (to_view)
+		imap_reply(session, "* %zu EXISTS", session->mail_count);
 	imap_view_changed(session, mailbox.id); /* other sessions: EXISTS */
-	imap_cmd_ok(cmd, "[APPENDUID %u %u] APPEND completed", mailbox.uidvalidity, rcpt.uid_r);
+	imap_append_uid_set(&uids, new_uids, count); /* uids are ascending */
+	free(new_uids);
+	imap_cmd_ok(cmd, "[APPENDUID %u %s] APPEND completed", mailbox.uidvalidity,
+		    (const char *)uids.data);
 out:
-	buf_free(&keywords);
+	for (size_t i = 0; i < cmd->arg_count; i++) {
+		buf_free(&msgs[i].keywords);
+		if (msgs[i].message != NULL)
+			mime_message_free(&msgs[i].message);
+	}
+	free(msgs);
 	buf_free(&name);
+	buf_free(&uids);
 }

@@ -23,9 +23,25 @@ struct imap_enable_def {
 	imap_enable_fn *enable; /* NULL: the end of the table */
 };
 
+static bool imap_enable_condstore(struct imap_session *session)
+{
+	imap_view_condstore_enable(session, false);
+	return true;
+}
+
+/* QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
+static bool imap_enable_qresync(struct imap_session *session)
+{
+	imap_view_condstore_enable(session, false);
+	session->qresync = true;
+	return true;
+}
+
 /* Add a row per extension (e.g. CONDSTORE, QRESYNC, IMAP4rev2) when it is
  * complete; keep the sentinel last. */
 static const struct imap_enable_def imap_enable_table[] = {
+	{ "CONDSTORE", imap_enable_condstore },
+	{ "QRESYNC", imap_enable_qresync },
 	{ NULL, NULL },
 };
 

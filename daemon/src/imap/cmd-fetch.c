@@ -7,11 +7,14 @@
  * Sets \Seen for BODY[...], RFC822 and RFC822.TEXT (not .PEEK, not
  * RFC822.HEADER) in one storage transaction before answering, and then
  * reports FLAGS in the same responses. Never reads messages of another
- * mailbox than the selected one; reads each message at most once per
+ * mailbox than the selected one; CONDSTORE/QRESYNC (RFC 7162): the MODSEQ
+ * item and the (CHANGEDSINCE n [VANISHED]) modifiers. Never reads messages
+ * of another mailbox than the selected one; reads each message at most once per
  * response, and only when a body item needs it.
  */
 #include "imap-bodysection.h"
 #include "imap-commands.h"
+#include "imap-condstore.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -31,6 +34,7 @@
 #define FETCH_BODYSTRUCTURE 0x20
 #define FETCH_SECTION       0x40  /* BODY[...] / BODY.PEEK[...] / RFC822* */
 #define FETCH_BODY          0x80  /* BODY: the non-extensible structure */
+#define FETCH_MODSEQ        0x100 /* CONDSTORE: MODSEQ (n) */
 
 struct imap_fetch_item {
 	unsigned what;        /* one FETCH_* */
@@ -132,6 +136,7 @@ static int imap_fetch_att(struct imap_fetch *f, const struct imap_arg *arg)
 		{ "ENVELOPE", FETCH_ENVELOPE },
 		{ "BODYSTRUCTURE", FETCH_BODYSTRUCTURE },
 		{ "BODY", FETCH_BODY },
+		{ "MODSEQ", FETCH_MODSEQ },
 	};
 	/* the RFC822 forms: their BODY[] equivalents, named as asked */
 	static const struct {
@@ -231,6 +236,9 @@ static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const str
 			buf_append_str(out, "INTERNALDATE ");
 			imap_fetch_internaldate(out, m->internal_date);
 			break;
+		case FETCH_MODSEQ:
+			buf_printf(out, "MODSEQ (%lld)", (long long)m->modseq);
+			break;
 		case FETCH_SIZE:
 			buf_printf(out, "RFC822.SIZE %lld", (long long)m->size);
 			break;
@@ -279,10 +287,35 @@ static void imap_fetch_seen_cb(const struct storage_mail *mail, bool changed, vo
 		if (session->mails[i].uid != mail->uid)
 			continue;
 		session->mails[i].flags = mail->flags;
+		session->mails[i].modseq = mail->modseq;
 		free(session->mails[i].keywords);
 		session->mails[i].keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
 		break;
 	}
+}
+
+/* (CHANGEDSINCE n [VANISHED]) (RFC 7162 3.1.4.1, 3.2.6). -1 after BAD. */
+static int imap_fetch_modifiers(struct imap_client_cmd *cmd, const struct imap_arg *list,
+				int64_t *changedsince_r, bool *vanished_r)
+{
+	for (size_t i = 0; i < list->list_count; i++) {
+		const struct imap_arg *a = &list->list[i];
+		if (imap_arg_atom_equals(a, "CHANGEDSINCE") && *changedsince_r < 0 &&
+		    i + 1 < list->list_count &&
+		    imap_arg_modseq(&list->list[i + 1], true, changedsince_r) == 0) {
+			i++;
+		} else if (imap_arg_atom_equals(a, "VANISHED") && !*vanished_r) {
+			*vanished_r = true;
+		} else {
+			imap_cmd_bad(cmd, "bad FETCH modifier");
+			return -1;
+		}
+	}
+	if (*vanished_r && (!cmd->uid || !cmd->session->qresync || *changedsince_r < 0)) {
+		imap_cmd_bad(cmd, "VANISHED needs UID FETCH, QRESYNC and CHANGEDSINCE");
+		return -1;
+	}
+	return 0;
 }
 
 void imap_cmd_fetch(struct imap_client_cmd *cmd)
@@ -290,10 +323,15 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 	struct imap_session *session = cmd->session;
 	struct imap_fetch f;
 	memset(&f, 0, sizeof(f));
-	if (cmd->arg_count != 2) {
+	if (cmd->arg_count != 2 && (cmd->arg_count != 3 || cmd->args[2].type != IMAP_ARG_LIST)) {
 		imap_cmd_bad(cmd, "FETCH needs a sequence set and data items");
 		return;
 	}
+	int64_t changedsince = -1;
+	bool vanished = false;
+	if (cmd->arg_count == 3 &&
+	    imap_fetch_modifiers(cmd, &cmd->args[2], &changedsince, &vanished) < 0)
+		return;
 	if (cmd->uid)
 		imap_fetch_add(&f, FETCH_UID);
 	const struct imap_arg *atts = &cmd->args[1];
@@ -330,10 +368,29 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 		imap_fetch_free(&f);
 		return;
 	}
-
+	bool wants_modseq = changedsince >= 0;
+	for (size_t i = 0; i < f.count; i++)
+		wants_modseq = wants_modseq || f.items[i].what == FETCH_MODSEQ;
+	if (wants_modseq)
+		imap_view_condstore_enable(session, true); /* a CONDSTORE enabling command */
+	if (changedsince >= 0) {
+		imap_fetch_add(&f, FETCH_MODSEQ);
+		size_t n = 0;
+		for (size_t i = 0; i < count; i++)
+			if (session->mails[indexes[i]].modseq > changedsince)
+				indexes[n++] = indexes[i];
+		count = n;
+	}
 	const char *error = NULL;
 	enum storage_result sret = STORAGE_OK;
-	if (f.sets_seen && !session->readonly) {
+	if (vanished) {
+		struct imap_uid_set known;
+		if (imap_uid_set_parse(&cmd->args[0], &known) == 0) {
+			sret = imap_condstore_vanished(session, changedsince, &known, &error);
+			imap_uid_set_free(&known);
+		}
+	}
+	if (f.sets_seen && !session->readonly && sret == STORAGE_OK) {
 		uint32_t *uids = xcalloc(count + 1, sizeof(uint32_t)), *modified = NULL;
 		size_t n = 0, modified_count = 0;
 		for (size_t i = 0; i < count; i++)
@@ -347,8 +404,11 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 							&modified_count, &error);
 		free(modified);
 		free(uids);
-		if (sret == STORAGE_OK && n > 0)
+		if (sret == STORAGE_OK && n > 0) {
 			imap_fetch_add(&f, FETCH_FLAGS);
+			if (session->condstore) /* RFC 7162 3.1: implicit \Seen */
+				imap_fetch_add(&f, FETCH_MODSEQ);
+		}
 	}
 	struct buf out;
 	buf_init(&out);

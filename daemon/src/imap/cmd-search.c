@@ -4,9 +4,14 @@
  * UIDs under UID SEARCH), or, after "RETURN (MIN MAX COUNT ALL)",
  * "* ESEARCH (TAG "t") [UID] MIN n MAX n COUNT n ALL set".
  *
+ * CONDSTORE (RFC 7162 3.1.5): the MODSEQ key (imap-search-modseq.h) and
+ * "(MODSEQ n)" / "MODSEQ n" after the results, n the highest modseq of the
+ * messages found.
+ *
  * Never changes flags or the view.
  */
 #include "imap-commands.h"
+#include "imap-search-modseq.h"
 #include "imap-search-view.h"
 
 #include <stdlib.h>
@@ -103,18 +108,38 @@ void imap_cmd_search(struct imap_client_cmd *cmd)
 		imap_cmd_bad(cmd, "SEARCH needs search keys");
 		return;
 	}
+	struct imap_search_modseq rw;
+	const char *rw_error = NULL;
+	if (imap_search_modseq_rewrite(session, args, arg_count, &rw, &rw_error) < 0) {
+		imap_search_modseq_free(&rw);
+		imap_cmd_bad(cmd, "%s", rw_error);
+		return;
+	}
+	if (rw.used)
+		imap_view_condstore_enable(session, true); /* a CONDSTORE enabling command */
 	size_t *indexes, count;
 	bool gone;
-	if (imap_search_view(cmd, NULL, args, arg_count, &indexes, &count, &gone) < 0)
+	int sret = imap_search_view(cmd, NULL, rw.args, rw.arg_count, &indexes, &count, &gone);
+	bool modseq_used = rw.used;
+	imap_search_modseq_free(&rw);
+	if (sret < 0)
 		return;
+	int64_t highest = 0;
+	for (size_t i = 0; i < count && modseq_used; i++)
+		if (session->mails[indexes[i]].modseq > highest)
+			highest = session->mails[indexes[i]].modseq;
 	struct buf out;
 	buf_init(&out);
 	if (esearch != 0) {
 		imap_esearch_reply(cmd, esearch, indexes, count, &out);
+		if (highest > 0)
+			buf_printf(&out, " MODSEQ %lld", (long long)highest);
 	} else {
 		buf_append_str(&out, "* SEARCH");
 		for (size_t i = 0; i < count; i++)
 			buf_printf(&out, " %u", imap_search_number(cmd, indexes[i]));
+		if (highest > 0)
+			buf_printf(&out, " (MODSEQ %lld)", (long long)highest);
 	}
 	buf_append_str(&out, "\r\n");
 	imap_write(session, out.data, out.len);

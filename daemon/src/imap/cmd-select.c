@@ -1,26 +1,96 @@
 /* cmd-select.c - SELECT and EXAMINE (RFC 3501 6.3.1, 6.3.2): open one of the
  * user's mailboxes, load its view (UIDs in order = sequence numbers) and
  * report its state. Never opens another user's mailbox: the lookup is by
- * the session's user id.
+ * the session's user id. CONDSTORE / QRESYNC (RFC 7162): the (CONDSTORE)
+ * and (QRESYNC (uidvalidity modseq [known-uids [seq-match]])) parameters,
+ * [HIGHESTMODSEQ n], VANISHED (EARLIER) and FETCH of what changed since
+ * the client's modseq, [CLOSED] when a selected mailbox is closed by it.
+ * seq-match is accepted and not used (the known uids are enough).
  */
 #include "imap-commands.h"
+#include "imap-condstore.h"
+
+#include <string.h>
 
 #define IMAP_SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+struct imap_select_params {
+	bool condstore;
+	bool qresync;
+	uint32_t uidvalidity;
+	int64_t modseq;
+	bool have_known;
+	struct imap_uid_set known;
+};
+
+/* The optional parameter list. -1 after replying BAD. */
+static int imap_select_params(struct imap_client_cmd *cmd, const struct imap_arg *list,
+			      struct imap_select_params *p)
+{
+	for (size_t i = 0; i < list->list_count; i++) {
+		const struct imap_arg *a = &list->list[i];
+		if (imap_arg_atom_equals(a, "CONDSTORE")) {
+			p->condstore = true;
+			continue;
+		}
+		if (!imap_arg_atom_equals(a, "QRESYNC") || p->qresync) {
+			imap_cmd_bad(cmd, "unknown %s parameter", cmd->name);
+			return -1;
+		}
+		if (!cmd->session->qresync) {
+			imap_cmd_bad(cmd, "QRESYNC is not enabled");
+			return -1;
+		}
+		const struct imap_arg *q = i + 1 < list->list_count ? &list->list[++i] : NULL;
+		if (q == NULL || q->type != IMAP_ARG_LIST || q->list_count < 2 ||
+		    q->list_count > 4 || imap_arg_uint32(&q->list[0], &p->uidvalidity) < 0 ||
+		    imap_arg_modseq(&q->list[1], false, &p->modseq) < 0) {
+			imap_cmd_bad(cmd, "QRESYNC needs (uidvalidity modseq [known-uids])");
+			return -1;
+		}
+		if (q->list_count >= 3) {
+			if (imap_uid_set_parse(&q->list[2], &p->known) < 0) {
+				imap_cmd_bad(cmd, "bad QRESYNC known-uids");
+				return -1;
+			}
+			p->have_known = true;
+		}
+		if (q->list_count == 4 && (q->list[3].type != IMAP_ARG_LIST ||
+					   q->list[3].list_count != 2)) {
+			imap_cmd_bad(cmd, "bad QRESYNC seq-match-data");
+			return -1;
+		}
+		p->qresync = true;
+	}
+	return 0;
+}
 
 static void imap_select(struct imap_client_cmd *cmd, bool readonly)
 {
 	struct imap_session *session = cmd->session;
-	if (cmd->arg_count != 1) {
+	struct imap_select_params params;
+	memset(&params, 0, sizeof(params));
+	if (cmd->arg_count != 1 &&
+	    (cmd->arg_count != 2 || cmd->args[1].type != IMAP_ARG_LIST)) {
 		imap_cmd_bad(cmd, "%s needs one mailbox name", cmd->name);
+		return;
+	}
+	if (cmd->arg_count == 2 && imap_select_params(cmd, &cmd->args[1], &params) < 0) {
+		imap_uid_set_free(&params.known);
 		return;
 	}
 	struct buf name;
 	buf_init(&name);
 	if (imap_arg_mailbox(cmd, &cmd->args[0], &name) < 0) {
 		buf_free(&name);
+		imap_uid_set_free(&params.known);
 		return;
 	}
+	if (params.condstore)
+		imap_view_condstore_enable(session, false);
 	/* a SELECT, even a failing one, first closes the current mailbox */
+	if (session->state == IMAP_STATE_SELECTED && session->qresync)
+		imap_reply(session, "* OK [CLOSED] previous mailbox closed");
 	imap_session_unselect(session);
 	const char *error = NULL;
 	enum storage_result ret = storage_mailbox_get(imap_storage(session), session->user_id,
@@ -32,6 +102,7 @@ static void imap_select(struct imap_client_cmd *cmd, bool readonly)
 		ret = imap_view_load(session, &error);
 	if (ret != STORAGE_OK) {
 		imap_session_unselect(session);
+		imap_uid_set_free(&params.known);
 		imap_cmd_storage_error(cmd, ret, error);
 		return;
 	}
@@ -51,6 +122,19 @@ static void imap_select(struct imap_client_cmd *cmd, bool readonly)
 		imap_reply(session, "* OK [UNSEEN %zu] first unseen message", first_unseen);
 	imap_reply(session, "* OK [UIDVALIDITY %u] UIDs valid", session->mailbox.uidvalidity);
 	imap_reply(session, "* OK [UIDNEXT %u] predicted next UID", session->mailbox.uidnext);
+	if (session->condstore)
+		imap_reply(session, "* OK [HIGHESTMODSEQ %lld] highest modseq",
+			   (long long)session->mailbox.highestmodseq);
+	if (params.qresync && params.uidvalidity == session->mailbox.uidvalidity) {
+		ret = imap_condstore_resync(session, params.modseq,
+					    params.have_known ? &params.known : NULL, &error);
+		if (ret != STORAGE_OK) {
+			imap_uid_set_free(&params.known);
+			imap_cmd_storage_error(cmd, ret, error);
+			return;
+		}
+	}
+	imap_uid_set_free(&params.known);
 	imap_cmd_ok(cmd, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE", cmd->name);
 }
 

@@ -1,6 +1,8 @@
 /* cmd-status.c - STATUS (RFC 3501 6.3.10, RFC 8438 STATUS=SIZE): counts of
  * one of the user's mailboxes without selecting it: MESSAGES, RECENT
- * (always 0: \Recent is not kept), UIDNEXT, UIDVALIDITY, UNSEEN, SIZE. The
+ * (always 0: \Recent is not kept), UIDNEXT, UIDVALIDITY, UNSEEN, SIZE, and
+ * RFC 9208's DELETED and DELETED-STORAGE (1024-octet units), RFC 7162's
+ * HIGHESTMODSEQ (asking for it turns CONDSTORE on). The
  * item check and the "* STATUS" line are shared with LIST-STATUS
  * (cmd-list.c). Only the session user's mailboxes are looked up.
  */
@@ -9,7 +11,16 @@
 #include <strings.h>
 
 static const char *const imap_status_items[] = { "MESSAGES", "RECENT", "UIDNEXT",
-						 "UIDVALIDITY", "UNSEEN", "SIZE" };
+						 "UIDVALIDITY", "UNSEEN", "SIZE",
+						 "DELETED", "DELETED-STORAGE",
+						 "HIGHESTMODSEQ" };
+
+/* DELETED-STORAGE (RFC 9208 4.2.5): bytes of the messages with \Deleted. */
+static void imap_status_deleted_bytes(const struct storage_mail *mail, void *context)
+{
+	if ((mail->flags & STORAGE_FLAG_DELETED) != 0)
+		*(int64_t *)context += mail->size;
+}
 
 bool imap_status_items_valid(const struct imap_arg *list, size_t count)
 {
@@ -50,8 +61,23 @@ enum storage_result imap_status_send(struct imap_session *session, int64_t mailb
 			buf_printf(&line, "UIDNEXT %u", status.uidnext);
 		else if (imap_arg_atom_equals(&list[i], "UIDVALIDITY"))
 			buf_printf(&line, "UIDVALIDITY %u", status.uidvalidity);
+		else if (imap_arg_atom_equals(&list[i], "HIGHESTMODSEQ"))
+			buf_printf(&line, "HIGHESTMODSEQ %lld", (long long)status.highestmodseq);
 		else if (imap_arg_atom_equals(&list[i], "SIZE"))
 			buf_printf(&line, "SIZE %lld", (long long)status.size);
+		else if (imap_arg_atom_equals(&list[i], "DELETED"))
+			buf_printf(&line, "DELETED %lld", (long long)status.deleted);
+		else if (imap_arg_atom_equals(&list[i], "DELETED-STORAGE")) {
+			int64_t bytes = 0;
+			ret = storage_mail_list(imap_storage(session), mailbox_id,
+						imap_status_deleted_bytes, &bytes, error_r);
+			if (ret != STORAGE_OK) {
+				buf_free(&line);
+				return ret;
+			}
+			/* units of 1024 octets, rounded up */
+			buf_printf(&line, "DELETED-STORAGE %lld", (long long)((bytes + 1023) / 1024));
+		}
 		else
 			buf_printf(&line, "UNSEEN %lld", (long long)status.unseen);
 	}
@@ -79,6 +105,9 @@ void imap_cmd_status(struct imap_client_cmd *cmd)
 		buf_free(&name);
 		return;
 	}
+	for (size_t i = 0; i < cmd->args[1].list_count; i++)
+		if (imap_arg_atom_equals(&cmd->args[1].list[i], "HIGHESTMODSEQ"))
+			imap_view_condstore_enable(session, true);
 	struct storage_mailbox mailbox;
 	const char *error = NULL;
 	enum storage_result ret = storage_mailbox_get(imap_storage(session), session->user_id,

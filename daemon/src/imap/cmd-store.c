@@ -3,8 +3,13 @@
  * transaction; the view is updated from what was committed and, unless
  * silent, each message's new FLAGS is reported. Refused in a mailbox opened
  * with EXAMINE. Never stores \Recent or an unknown system flag.
+ * CONDSTORE (RFC 7162 3.1.3): the (UNCHANGEDSINCE n) modifier fails the
+ * messages changed since n and lists them in [MODIFIED set]; once
+ * CONDSTORE is on, each FETCH response carries UID and MODSEQ, and .SILENT
+ * still reports MODSEQ of the messages that changed.
  */
 #include "imap-commands.h"
+#include "imap-condstore.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -59,7 +64,6 @@ static int imap_store_flag(struct imap_client_cmd *cmd, const struct imap_arg *a
 
 static void imap_store_cb(const struct storage_mail *mail, bool changed, void *context)
 {
-	(void)changed;
 	struct imap_store_ctx *ctx = context;
 	struct imap_session *session = ctx->cmd->session;
 	size_t lo = 0, hi = session->mail_count;
@@ -74,17 +78,24 @@ static void imap_store_cb(const struct storage_mail *mail, bool changed, void *c
 		return;
 	struct imap_view_mail *m = &session->mails[lo];
 	m->flags = mail->flags;
+	m->modseq = mail->modseq;
 	free(m->keywords);
 	m->keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
-	if (ctx->silent)
+	if (ctx->silent && (!session->condstore || !changed))
 		return;
 	struct buf line;
 	buf_init(&line);
-	buf_printf(&line, "* %zu FETCH (FLAGS (", lo + 1);
-	imap_append_flags(&line, m->flags, m->keywords);
-	buf_append_byte(&line, ')');
-	if (ctx->cmd->uid)
-		buf_printf(&line, " UID %u", m->uid);
+	buf_printf(&line, "* %zu FETCH (", lo + 1);
+	if (!ctx->silent) {
+		buf_append_str(&line, "FLAGS (");
+		imap_append_flags(&line, m->flags, m->keywords);
+		buf_append_str(&line, ") ");
+	}
+	if (ctx->cmd->uid || session->condstore)
+		buf_printf(&line, "UID %u ", m->uid);
+	if (session->condstore)
+		buf_printf(&line, "MODSEQ (%lld) ", (long long)m->modseq);
+	line.len--; /* the last space */
 	buf_append_str(&line, ")\r\n");
 	imap_write(session, line.data, line.len);
 	buf_free(&line);
@@ -93,11 +104,26 @@ static void imap_store_cb(const struct storage_mail *mail, bool changed, void *c
 void imap_cmd_store(struct imap_client_cmd *cmd)
 {
 	struct imap_session *session = cmd->session;
-	if (cmd->arg_count < 3 || cmd->args[1].type != IMAP_ARG_ATOM) {
+	/* STORE set [(UNCHANGEDSINCE n)] item flags: view the modifier list as
+	 * consumed by shifting the arguments after the set */
+	int64_t unchangedsince = -1;
+	const struct imap_arg *args = cmd->args;
+	size_t arg_count = cmd->arg_count;
+	if (arg_count >= 2 && args[1].type == IMAP_ARG_LIST) {
+		const struct imap_arg *mods = &args[1];
+		if (mods->list_count != 2 || !imap_arg_atom_equals(&mods->list[0], "UNCHANGEDSINCE") ||
+		    imap_arg_modseq(&mods->list[1], true, &unchangedsince) < 0) {
+			imap_cmd_bad(cmd, "bad STORE modifier");
+			return;
+		}
+		args++;
+		arg_count--;
+	}
+	if (arg_count < 3 || args[1].type != IMAP_ARG_ATOM) {
 		imap_cmd_bad(cmd, "STORE needs a sequence set, an item and flags");
 		return;
 	}
-	const char *item = cmd->args[1].str;
+	const char *item = args[1].str;
 	enum storage_flags_mode mode = STORAGE_FLAGS_SET;
 	if (item[0] == '+' || item[0] == '-') {
 		mode = item[0] == '+' ? STORAGE_FLAGS_ADD : STORAGE_FLAGS_REMOVE;
@@ -113,8 +139,8 @@ void imap_cmd_store(struct imap_client_cmd *cmd)
 	uint32_t flags = 0;
 	struct buf keywords;
 	buf_init(&keywords);
-	const struct imap_arg *list = &cmd->args[2];
-	size_t list_count = cmd->arg_count - 2;
+	const struct imap_arg *list = &args[2];
+	size_t list_count = arg_count - 2;
 	if (list_count == 1 && list->type == IMAP_ARG_LIST) {
 		list_count = list->list_count;
 		list = list->list;
@@ -135,6 +161,8 @@ void imap_cmd_store(struct imap_client_cmd *cmd)
 		buf_free(&keywords);
 		return;
 	}
+	if (unchangedsince >= 0)
+		imap_view_condstore_enable(session, true); /* a CONDSTORE enabling command */
 	uint32_t *uids = xcalloc(count + 1, sizeof(uint32_t));
 	for (size_t i = 0; i < count; i++)
 		uids[i] = session->mails[indexes[i]].uid;
@@ -143,20 +171,53 @@ void imap_cmd_store(struct imap_client_cmd *cmd)
 	uint32_t *modified = NULL;
 	size_t modified_count = 0;
 	enum storage_result ret = STORAGE_OK;
-	if (count > 0)
+	if (unchangedsince == 0) {
+		/* fails for every message (RFC 7162 3.1.3); storage reads 0 as
+		 * "no condition", so nothing is stored here */
+		modified = uids;
+		modified_count = count;
+		uids = NULL;
+	} else if (count > 0) {
 		ret = storage_mail_store_flags(imap_storage(session), session->mailbox.id, uids,
 					       count, mode, flags,
 					       keywords.len > 0 ? (const char *)keywords.data : NULL,
-					       0, imap_store_cb, &ctx, &modified, &modified_count,
+					       unchangedsince > 0 ? unchangedsince : 0,
+					       imap_store_cb, &ctx, &modified, &modified_count,
 					       &error);
-	free(modified);
+	}
 	free(uids);
 	buf_free(&keywords);
 	if (ret != STORAGE_OK) {
+		free(modified);
 		imap_cmd_storage_error(cmd, ret, error);
 		return;
 	}
-	if (count > 0)
+	if (count > modified_count)
 		imap_view_changed(session, session->mailbox.id); /* others: FETCH FLAGS */
-	imap_cmd_ok(cmd, "STORE completed");
+	if (modified_count == 0) {
+		free(modified);
+		imap_cmd_ok(cmd, "STORE completed");
+		return;
+	}
+	/* [MODIFIED set]: uids for UID STORE, sequence numbers for STORE */
+	if (!cmd->uid) {
+		size_t n = 0;
+		for (size_t i = 0; i < modified_count; i++) {
+			size_t k = imap_view_index(session, modified[i]);
+			if (k < session->mail_count)
+				modified[n++] = (uint32_t)(k + 1);
+		}
+		modified_count = n;
+	}
+	if (modified_count == 0) {
+		free(modified);
+		imap_cmd_ok(cmd, "STORE completed");
+		return;
+	}
+	struct buf set;
+	buf_init(&set);
+	imap_append_uid_set(&set, modified, modified_count);
+	free(modified);
+	imap_cmd_ok(cmd, "[MODIFIED %s] conditional STORE failed", (const char *)set.data);
+	buf_free(&set);
 }

@@ -65,6 +65,10 @@ static const struct imap_command_def imap_commands[] = {
 	{ "COPY", imap_cmd_copy, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 	{ "MOVE", imap_cmd_move, IMAP_CMD_SELECTED | IMAP_CMD_UID },
 	{ "IDLE", imap_cmd_idle, IMAP_LOGGED_IN },
+	{ "COMPRESS", imap_cmd_compress, IMAP_LOGGED_IN },
+	{ "GETQUOTAROOT", imap_cmd_getquotaroot, IMAP_LOGGED_IN },
+	{ "GETQUOTA", imap_cmd_getquota, IMAP_LOGGED_IN },
+	{ "SETQUOTA", imap_cmd_setquota, IMAP_LOGGED_IN },
 };
 
 /* The entry for name as sent with or without UID; NULL if none. */

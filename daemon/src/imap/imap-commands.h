@@ -51,6 +51,10 @@ imap_command_fn imap_cmd_sort, imap_cmd_thread;
 imap_command_fn imap_cmd_copy, imap_cmd_move;
 /* cmd-idle.c */
 imap_command_fn imap_cmd_idle;
+/* cmd-compress.c */
+imap_command_fn imap_cmd_compress;
+/* cmd-quota.c */
+imap_command_fn imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
 
 /* Resolve a sequence set argument of the selected mailbox to view indexes
  * (0-based, ascending, no duplicates). by_uid: the set holds UIDs. -1 after

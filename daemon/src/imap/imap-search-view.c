@@ -5,12 +5,15 @@
  *
  * Reads message data only when the keys' cost needs it (1: the header,
  * 2: the whole message), once per message, and only of the selected
- * mailbox. Never changes flags or the view, and never writes untagged
+ * mailbox. BODY and TEXT keys of 3 characters or more ask the full-text
+ * index once per SEARCH (storage_mail_search_text) and are decided from its
+ * answer; only messages it has no text for are decoded. Never changes flags or the view, and never writes untagged
  * responses.
  */
 #include "imap-search-view.h"
 #include "imap-commands.h"
 #include "imap-search.h"
+#include "log.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -64,6 +67,88 @@ static size_t imap_search_header_size(const unsigned char *data, size_t size)
 			return i + 3;
 	}
 	return size;
+}
+
+/* ---- the full-text index ---- */
+
+struct imap_search_hits {
+	uint32_t *hits, *scan;
+	size_t hit_count, hit_cap, scan_count, scan_cap;
+};
+
+static void imap_search_hit_cb(uint32_t uid, bool unindexed, void *context)
+{
+	struct imap_search_hits *h = context;
+	if (unindexed)
+		*XARRAY_PUSH(h->scan, h->scan_count, h->scan_cap) = uid;
+	else
+		*XARRAY_PUSH(h->hits, h->hit_count, h->hit_cap) = uid;
+}
+
+static int imap_search_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Characters (not bytes) of a folded needle. */
+static size_t imap_search_chars(const char *text, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)text[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Ask the index once per SEARCH for each BODY and TEXT key it can serve
+ * (needles of STORAGE_SEARCH_TEXT_MIN characters or more); a key it cannot
+ * serve, or whose lookup fails, stays on the scan. */
+static void imap_search_use_index(struct imap_session *session, struct imap_search_key *key)
+{
+	for (size_t i = 0; i < key->child_count; i++)
+		imap_search_use_index(session, &key->children[i]);
+	if ((key->type != IMAP_SEARCH_BODY && key->type != IMAP_SEARCH_TEXT) ||
+	    key->str == NULL || key->str_len > STORAGE_SEARCH_TEXT_MAX ||
+	    strlen(key->str) != key->str_len ||
+	    imap_search_chars(key->str, key->str_len) < STORAGE_SEARCH_TEXT_MIN)
+		return;
+	struct imap_search_hits h;
+	memset(&h, 0, sizeof(h));
+	const char *error = NULL;
+	enum storage_result ret = storage_mail_search_text(
+		imap_storage(session), session->mailbox.id, key->str,
+		key->type == IMAP_SEARCH_BODY, imap_search_hit_cb, &h, &error);
+	if (ret != STORAGE_OK) {
+		log_debug(session->sid, "imap", "search-index", "fallback=scan error=\"%s\"",
+			  error != NULL ? error : "");
+		free(h.hits);
+		free(h.scan);
+		return;
+	}
+	if (h.hit_count > 1)
+		qsort(h.hits, h.hit_count, sizeof(*h.hits), imap_search_uid_cmp);
+	if (h.scan_count > 1)
+		qsort(h.scan, h.scan_count, sizeof(*h.scan), imap_search_uid_cmp);
+	key->indexed = true;
+	key->index_uids = h.hits;
+	key->index_uid_count = h.hit_count;
+	key->scan_uids = h.scan;
+	key->scan_uid_count = h.scan_count;
+	log_debug(session->sid, "imap", "search-index", "hits=%zu unindexed=%zu key=%s",
+		  h.hit_count, h.scan_count, key->type == IMAP_SEARCH_BODY ? "BODY" : "TEXT");
+}
+
+/* The index answers are the view's; the parser frees the rest of the key. */
+static void imap_search_index_free(struct imap_search_key *key)
+{
+	for (size_t i = 0; i < key->child_count; i++)
+		imap_search_index_free(&key->children[i]);
+	free(key->index_uids);
+	free(key->scan_uids);
+	key->index_uids = NULL;
+	key->scan_uids = NULL;
+	key->indexed = false;
 }
 
 /* The parser's args as the search module's (same tree shape). */
@@ -140,6 +225,8 @@ int imap_search_view(struct imap_client_cmd *cmd, const struct imap_arg *charset
 		return -1;
 	}
 
+	imap_search_use_index(session, key);
+
 	struct imap_search_mailbox box = {
 		.max_seq = (uint32_t)session->mail_count,
 		.max_uid = session->mail_count > 0 ? session->mails[session->mail_count - 1].uid : 0,
@@ -184,6 +271,7 @@ int imap_search_view(struct imap_client_cmd *cmd, const struct imap_arg *charset
 		if (match)
 			*XARRAY_PUSH(indexes, count, cap) = i;
 	}
+	imap_search_index_free(key);
 	imap_search_key_free(&key);
 	if (sret != STORAGE_OK) {
 		free(indexes);

@@ -396,6 +396,25 @@ static int load_body_text(struct match_state *st)
 	return 0;
 }
 
+void imap_search_message_text(const unsigned char *msg, size_t size, char **headers_r,
+			      size_t *headers_len_r, char **body_r, size_t *body_len_r)
+{
+	struct imap_search_mail mail;
+	memset(&mail, 0, sizeof(mail));
+	struct match_state st;
+	memset(&st, 0, sizeof(st));
+	st.mail = &mail;
+	st.msg = msg != NULL ? msg : (const unsigned char *)"";
+	st.msg_size = msg != NULL ? size : 0;
+	st.msg_loaded = true; /* so load_header() never asks st.mail */
+	(void)load_header_text(&st);
+	(void)load_body_text(&st);
+	*headers_r = st.header_text;
+	*headers_len_r = st.header_text_len;
+	*body_r = st.body_text;
+	*body_len_r = st.body_text_len;
+}
+
 /* ---- dates ---- */
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -490,6 +509,37 @@ static bool in_ranges(const struct imap_search_key *key, uint32_t n, uint32_t st
 	return false;
 }
 
+static bool uid_in(const uint32_t *uids, size_t count, uint32_t uid)
+{
+	size_t lo = 0, hi = count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (uids[mid] == uid)
+			return true;
+		if (uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int match_key(struct match_state *st, const struct imap_search_key *key);
+
+/* BODY or TEXT through the index's answer; a message without an index row
+ * is scanned as if the key were not indexed. */
+static int match_indexed(struct match_state *st, const struct imap_search_key *key)
+{
+	uint32_t uid = st->mail->uid;
+	if (uid_in(key->index_uids, key->index_uid_count, uid))
+		return 1;
+	if (!uid_in(key->scan_uids, key->scan_uid_count, uid))
+		return 0;
+	struct imap_search_key scan = *key;
+	scan.indexed = false;
+	return match_key(st, &scan);
+}
+
 /* 1 match, 0 no match, -1 error */
 static int match_key(struct match_state *st, const struct imap_search_key *key)
 {
@@ -562,6 +612,8 @@ static int match_key(struct match_state *st, const struct imap_search_key *key)
 	case IMAP_SEARCH_TEXT:
 		if (key->str_len == 0)
 			return 1;
+		if (key->indexed)
+			return match_indexed(st, key);
 		if (load_header_text(st) < 0)
 			return -1;
 		if (contains(st->header_text, st->header_text_len, key->str, key->str_len))
@@ -570,6 +622,8 @@ static int match_key(struct match_state *st, const struct imap_search_key *key)
 	case IMAP_SEARCH_BODY:
 		if (key->str_len == 0)
 			return 1;
+		if (key->indexed)
+			return match_indexed(st, key);
 		if (load_body_text(st) < 0)
 			return -1;
 		return contains(st->body_text, st->body_text_len, key->str, key->str_len);

@@ -97,6 +97,15 @@ struct imap_search_key {
 	 * sorted cheapest first and OR tries its cheaper side first; the top
 	 * key's cost tells the session whether a search needs message data. */
 	unsigned cost;
+	/* BODY, TEXT answered by the full-text index (imap-search-view.c):
+	 * index_uids are the uids whose indexed text holds str, scan_uids those
+	 * with no index row (searched by decoding the message); any other uid
+	 * does not match. Both sorted ascending, owned by the key. */
+	bool indexed;
+	uint32_t *index_uids;
+	size_t index_uid_count;
+	uint32_t *scan_uids;
+	size_t scan_uid_count;
 };
 
 enum imap_search_parse_result {
@@ -165,6 +174,13 @@ struct imap_search_mailbox {
  * internal date's (our choice: RFC 3501 does not say). */
 int imap_search_match(const struct imap_search_key *key, const struct imap_search_mailbox *box,
 		      const struct imap_search_mail *mail, bool *match_r, const char **error_r);
+
+/* The searchable text of a raw message, as BODY and TEXT see it: *headers_r
+ * every top-level header field ("name: value" lines, decoded and folded),
+ * *body_r the text parts decoded and folded (imap_search_fold). Both are
+ * malloc'ed and NUL-terminated. The full-text index stores these. */
+void imap_search_message_text(const unsigned char *msg, size_t size, char **headers_r,
+			      size_t *headers_len_r, char **body_r, size_t *body_len_r);
 
 /* Helpers shared with the parser and tests. */
 /* "1-Feb-1994" -> days since 1970-01-01; -1 on error. */

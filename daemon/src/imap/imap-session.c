@@ -9,6 +9,7 @@
  * the limits in imap.h.
  */
 #include "imap-session.h"
+#include "conn-deflate.h"
 #include "connection.h"
 #include "worker.h"
 #include "log.h"
@@ -50,10 +51,81 @@ void imap_enter_state(struct imap_session *session, enum imap_state state)
 	session->state = state;
 }
 
+static void imap_conn_write(void *context, const void *data, size_t len)
+{
+	struct imap_session *session = context;
+	net_conn_write(session->conn, data, len);
+}
+
+/* Every byte to the client goes through here: compression, and the bound
+ * on output nobody reads. Updates pushed outside commands (IDLE, events)
+ * count while the output is over NET_CONN_OUTPUT_MAX; past the limit the
+ * session drops further output and is closed from the timer (never here:
+ * the caller still uses the session). A command's own reply is bounded by
+ * the input loop, which reads no further command while output is full. */
 void imap_write(struct imap_session *session, const void *data, size_t len)
 {
-	if (session->conn != NULL)
+	if (session->conn == NULL || session->output_overflow)
+		return;
+	if (!session->in_input) {
+		uint64_t limit = session->service->set.max_output_buffer;
+		if (!net_conn_output_full(session->conn))
+			session->output_over = 0;
+		else
+			session->output_over += len;
+		if (limit > 0 && session->output_over > 0 &&
+		    NET_CONN_OUTPUT_MAX + session->output_over > limit) {
+			session->output_overflow = true;
+			log_info(session->sid, IMAP_PROTO, "output_limit",
+				 "queued=%llu+ max=%llu user=%s",
+				 (unsigned long long)(NET_CONN_OUTPUT_MAX + session->output_over),
+				 (unsigned long long)limit, session->user);
+			event_active(session->timer, EV_TIMEOUT, 0);
+			return;
+		}
+	}
+	if (session->deflate != NULL)
+		conn_deflate_write(session->deflate, data, len, imap_conn_write, session);
+	else
 		net_conn_write(session->conn, data, len);
+}
+
+void imap_session_compress_start(struct imap_session *session)
+{
+	if (session->conn == NULL || session->deflate != NULL)
+		return;
+	session->deflate = conn_deflate_create();
+	session->plain_in = evbuffer_new();
+	if (session->plain_in == NULL)
+		fatal("evbuffer_new failed");
+	log_info(session->sid, IMAP_PROTO, "compress", "mechanism=DEFLATE user=%s",
+		 session->user);
+}
+
+/* The input the command reader works on: the socket's, or inflated. */
+static struct evbuffer *imap_session_in(struct imap_session *session)
+{
+	return session->plain_in != NULL ? session->plain_in : net_conn_input(session->conn);
+}
+
+/* Inflate what arrived, up to a line and a literal chunk ahead: a
+ * decompression bomb meets the line and literal limits, not memory. Returns
+ * bytes made; -1 after BYE on corrupt input. */
+static long imap_session_inflate(struct imap_session *session)
+{
+	if (session->deflate == NULL || session->conn == NULL)
+		return 0;
+	size_t made;
+	const char *error;
+	if (conn_deflate_inflate(session->deflate, net_conn_input(session->conn),
+				 session->plain_in, IMAP_LINE_MAX + IMAP_LITERAL_CHUNK, &made,
+				 &error) < 0) {
+		log_info(session->sid, IMAP_PROTO, "compress_error", "error=\"%s\" user=%s",
+			 error, session->user);
+		imap_session_bye(session, "corrupt compressed data", "compress error");
+		return -1;
+	}
+	return (long)made;
 }
 
 static void imap_vreply(struct imap_session *session, const char *prefix, const char *fmt,
@@ -73,7 +145,7 @@ static void imap_vreply(struct imap_session *session, const char *prefix, const 
 		len = sizeof(line) - 3;
 	line[len++] = '\r';
 	line[len++] = '\n';
-	net_conn_write(session->conn, line, len);
+	imap_write(session, line, len);
 }
 
 void imap_reply(struct imap_session *session, const char *fmt, ...)
@@ -121,7 +193,10 @@ const char *imap_capabilities(struct imap_session *session)
 	if (session->state != IMAP_STATE_NOT_AUTHENTICATED)
 		return "IMAP4rev1 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE"
 		       " ID NAMESPACE ENABLE LIST-EXTENDED LIST-STATUS STATUS=SIZE IDLE"
-		       " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESEARCH";
+		       " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESEARCH"
+		       " CONDSTORE QRESYNC"
+		       " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE MULTIAPPEND"
+		       " COMPRESS=DEFLATE";
 	if (!session->plaintext_ok)
 		return "IMAP4rev1 LITERAL+ SASL-IR ID LOGINDISABLED";
 	return "IMAP4rev1 LITERAL+ SASL-IR ID AUTH=PLAIN AUTH=LOGIN";
@@ -135,6 +210,9 @@ static void imap_session_free(struct imap_session *session)
 		event_free(session->timer);
 	free(session->cont_user);
 	buf_free(&session->cmd);
+	conn_deflate_free(&session->deflate);
+	if (session->plain_in != NULL)
+		evbuffer_free(session->plain_in);
 	free(session);
 }
 
@@ -193,6 +271,10 @@ static void imap_timer_cb(evutil_socket_t fd, short what, void *context)
 	struct imap_session *session = context;
 	if (session->conn == NULL)
 		return;
+	if (session->output_overflow) {
+		imap_session_close(session, "output limit");
+		return;
+	}
 	if (session->state == IMAP_STATE_NOT_AUTHENTICATED) {
 		log_info(session->sid, IMAP_PROTO, "preauth_timeout", "commands=%u",
 			 session->preauth_commands);
@@ -307,7 +389,11 @@ static void imap_session_line(struct imap_session *session, const unsigned char 
 	uint64_t max = session->state != IMAP_STATE_NOT_AUTHENTICATED &&
 		       imap_session_pending_is_append(session) ?
 		       session->service->set.max_literal_size : IMAP_SMALL_LITERAL_MAX;
-	if (size > max || session->literals >= IMAP_LITERALS_MAX) {
+	/* the literals of one command together (a MULTIAPPEND's messages) stay
+	 * within the same limit: bytes held so far, with their CRLFs */
+	uint64_t literal_bytes_held = session->cmd.len - session->cmd_text;
+	if (size > max || literal_bytes_held > max - size ||
+	    session->literals >= IMAP_LITERALS_MAX) {
 		log_info(session->sid, IMAP_PROTO, "literal_too_big", "size=%llu max=%llu",
 			 (unsigned long long)size, (unsigned long long)max);
 		if (nonsync) {
@@ -368,7 +454,7 @@ static void imap_session_skip_tail(struct imap_session *session, struct evbuffer
 /* Read one line or literal chunk. Returns false when nothing could be done. */
 static bool imap_session_read(struct imap_session *session)
 {
-	struct evbuffer *in = net_conn_input(session->conn);
+	struct evbuffer *in = imap_session_in(session);
 	if (session->literal_left > 0) {
 		if (!imap_session_read_literal(session, in))
 			return false;
@@ -442,7 +528,10 @@ static void imap_session_input(void *context)
 	while (session->conn != NULL) {
 		if (net_conn_output_full(session->conn))
 			break; /* resumes when the client has read the replies */
-		bool progress = imap_session_read(session);
+		long inflated = imap_session_inflate(session);
+		if (inflated < 0)
+			break;
+		bool progress = imap_session_read(session) || inflated > 0;
 		if (session->errors >= IMAP_ERRORS_MAX && session->conn != NULL) {
 			log_info(session->sid, IMAP_PROTO, "too_many_errors", "errors=%u",
 				 session->errors);

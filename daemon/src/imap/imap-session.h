@@ -17,7 +17,9 @@
 #include <stdbool.h>
 #include <time.h>
 
+struct conn_deflate;
 struct event;
+struct evbuffer;
 struct mailbox_watch;
 struct net_conn;
 struct net_worker;
@@ -44,6 +46,7 @@ struct imap_view_mail {
 	int64_t internal_date;
 	int64_t size;
 	bool recent;           /* \Recent in this session (RFC 3501 2.3.2) */
+	int64_t modseq;        /* CONDSTORE: the message's last change */
 };
 
 struct imap_session;
@@ -80,6 +83,11 @@ struct imap_session {
 	char cont_tag[IMAP_TAG_MAX + 1];
 	char *cont_user;
 
+	/* ENABLE / implied (RFC 7162): MODSEQ in FETCH responses,
+	 * HIGHESTMODSEQ at SELECT; qresync: VANISHED instead of EXPUNGE */
+	bool condstore;
+	bool qresync;
+
 	/* AUTHENTICATED */
 	int64_t user_id;
 	char user[STORAGE_ADDRESS_MAX + 1];
@@ -92,6 +100,15 @@ struct imap_session {
 	struct mailbox_watch *watch; /* told when another session or LMTP changes it */
 	bool changed;              /* told so since the last sync */
 	bool expunge_pending;      /* a sync held back expunges (during FETCH etc.) */
+
+	/* COMPRESS=DEFLATE (RFC 4978): both directions compressed once set;
+	 * plain_in holds the inflated input the command reader works on */
+	struct conn_deflate *deflate;
+	struct evbuffer *plain_in;
+	/* output written outside commands (pushed updates) while the client
+	 * was not reading: the queue is at most NET_CONN_OUTPUT_MAX + this */
+	uint64_t output_over;
+	bool output_overflow;      /* over imap_max_output_buffer: closing */
 
 	/* IDLE (RFC 2177): between "+ idling" and DONE */
 	bool idling;
@@ -123,6 +140,9 @@ void imap_cmd_no(struct imap_client_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void imap_cmd_bad(struct imap_client_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* COMPRESS DEFLATE: from now on both directions are compressed (call
+ * right after the tagged OK, which goes out uncompressed). */
+void imap_session_compress_start(struct imap_session *session);
 /* Close after the replies are out (reason for the log). */
 void imap_session_close(struct imap_session *session, const char *reason);
 /* "* BYE reason" then close. */
@@ -176,6 +196,8 @@ void imap_cmd_storage_error(struct imap_client_cmd *cmd, enum storage_result res
 /* Fetch the selected mailbox's messages into the view. */
 enum storage_result imap_view_load(struct imap_session *session, const char **error_r);
 void imap_view_free(struct imap_session *session);
+/* Fill a view entry from a storage row (\Recent is decided separately). */
+void imap_view_mail_fill(struct imap_view_mail *m, const struct storage_mail *mail);
 /* Bring the view up to date with the storage (changes by other sessions):
  * "* n EXPUNGE", "* n FETCH (FLAGS ...)", "* n EXISTS" as needed. */
 enum storage_result imap_view_sync(struct imap_session *session, const char **error_r);
@@ -183,6 +205,14 @@ enum storage_result imap_view_sync(struct imap_session *session, const char **er
  * sequence number first, with "* n EXPUNGE" for each unless silent. */
 void imap_view_expunged(struct imap_session *session, const uint32_t *uids, size_t count,
 			bool silent);
+/* CONDSTORE (RFC 7162 3.1): turn it on for the session (ENABLE or a
+ * command that implies it); with_highestmodseq, when a mailbox is
+ * selected, also send "* OK [HIGHESTMODSEQ n]" as the RFC asks. */
+void imap_view_condstore_enable(struct imap_session *session, bool with_highestmodseq);
+/* The view index of uid, or mail_count when it is not in the view. */
+size_t imap_view_index(struct imap_session *session, uint32_t uid);
+/* Append uids (ascending) as a compact uid set "1:3,7" to out. */
+void imap_append_uid_set(struct buf *out, const uint32_t *uids, size_t count);
 /* System flags and keywords as "\Seen \Deleted kw" (no parens). */
 void imap_append_flags(struct buf *out, uint32_t flags, const char *keywords);
 

@@ -28,17 +28,22 @@ void imap_view_free(struct imap_session *session)
 	session->mail_cap = 0;
 }
 
-static void imap_view_add(const struct storage_mail *mail, void *context)
+void imap_view_mail_fill(struct imap_view_mail *m, const struct storage_mail *mail)
 {
-	struct imap_session *session = context;
-	struct imap_view_mail *m = XARRAY_PUSH(session->mails, session->mail_count,
-					       session->mail_cap);
 	m->uid = mail->uid;
 	m->flags = mail->flags;
 	m->keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
 	m->internal_date = mail->internal_date;
 	m->size = mail->size;
 	m->recent = false;
+	m->modseq = mail->modseq;
+}
+
+static void imap_view_add(const struct storage_mail *mail, void *context)
+{
+	struct imap_session *session = context;
+	imap_view_mail_fill(XARRAY_PUSH(session->mails, session->mail_count, session->mail_cap),
+			    mail);
 }
 
 static void imap_view_mark_recent(struct imap_session *session, size_t first);
@@ -188,13 +193,7 @@ struct imap_view_uids {
 static void imap_view_list_add(const struct storage_mail *mail, void *context)
 {
 	struct imap_view_list *list = context;
-	struct imap_view_mail *m = XARRAY_PUSH(list->mails, list->count, list->cap);
-	m->uid = mail->uid;
-	m->flags = mail->flags;
-	m->keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
-	m->internal_date = mail->internal_date;
-	m->size = mail->size;
-	m->recent = false;
+	imap_view_mail_fill(XARRAY_PUSH(list->mails, list->count, list->cap), mail);
 }
 
 static void imap_view_report_flags(struct imap_session *session, size_t index)
@@ -203,7 +202,11 @@ static void imap_view_report_flags(struct imap_session *session, size_t index)
 	buf_init(&line);
 	buf_printf(&line, "* %zu FETCH (FLAGS (", index + 1);
 	imap_append_flags(&line, session->mails[index].flags, session->mails[index].keywords);
-	buf_append_str(&line, "))\r\n");
+	buf_append_byte(&line, ')');
+	if (session->condstore) /* RFC 7162 3.1: UID and MODSEQ in every unsolicited FETCH */
+		buf_printf(&line, " UID %u MODSEQ (%lld)", session->mails[index].uid,
+			   (long long)session->mails[index].modseq);
+	buf_append_str(&line, ")\r\n");
 	imap_write(session, line.data, line.len);
 	buf_free(&line);
 }
@@ -291,8 +294,11 @@ enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow
 		if (k == session->mail_count || k >= before)
 			continue;
 		struct imap_view_mail *m = &session->mails[k];
-		if (n->flags == m->flags && strcmp(n->keywords, m->keywords) == 0)
+		bool same_modseq = !session->condstore || n->modseq <= m->modseq;
+		if (n->flags == m->flags && strcmp(n->keywords, m->keywords) == 0 && same_modseq)
 			continue;
+		if (n->modseq > m->modseq)
+			m->modseq = n->modseq;
 		m->flags = n->flags;
 		free(m->keywords);
 		m->keywords = xstrdup(n->keywords);
@@ -317,9 +323,66 @@ out:
 	return ret;
 }
 
+size_t imap_view_index(struct imap_session *session, uint32_t uid)
+{
+	return imap_view_find(session, uid);
+}
+
+void imap_append_uid_set(struct buf *out, const uint32_t *uids, size_t count)
+{
+	for (size_t i = 0; i < count;) {
+		size_t j = i;
+		while (j + 1 < count && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (i > 0)
+			buf_append_byte(out, ',');
+		if (j == i)
+			buf_printf(out, "%u", uids[i]);
+		else
+			buf_printf(out, "%u:%u", uids[i], uids[j]);
+		i = j + 1;
+	}
+}
+
+void imap_view_condstore_enable(struct imap_session *session, bool with_highestmodseq)
+{
+	if (session->condstore)
+		return;
+	session->condstore = true;
+	if (with_highestmodseq && session->state == IMAP_STATE_SELECTED)
+		imap_reply(session, "* OK [HIGHESTMODSEQ %lld] modseqs on",
+			   (long long)session->mailbox.highestmodseq);
+}
+
+/* QRESYNC (RFC 7162 3.2.10): one "* VANISHED set" of the uids that were in
+ * the view, instead of an EXPUNGE per message. */
+static void imap_view_report_vanished(struct imap_session *session, const uint32_t *uids,
+				      size_t count)
+{
+	uint32_t *present = xcalloc(count + 1, sizeof(uint32_t));
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++)
+		if (imap_view_find(session, uids[i]) < session->mail_count)
+			present[n++] = uids[i];
+	if (n > 0) {
+		struct buf line;
+		buf_init(&line);
+		buf_append_str(&line, "* VANISHED ");
+		imap_append_uid_set(&line, present, n);
+		buf_append_str(&line, "\r\n");
+		imap_write(session, line.data, line.len);
+		buf_free(&line);
+	}
+	free(present);
+}
+
 void imap_view_expunged(struct imap_session *session, const uint32_t *uids, size_t count,
 			bool silent)
 {
+	if (!silent && session->qresync) {
+		imap_view_report_vanished(session, uids, count);
+		silent = true;
+	}
 	/* both ascending: walk down together */
 	size_t k = count;
 	for (size_t i = session->mail_count; i > 0 && k > 0; i--) {

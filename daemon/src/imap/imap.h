@@ -34,6 +34,7 @@ struct imap_settings {
 	unsigned idle_timeout_secs;    /* authenticated: autologout (>= 1800 per RFC) */
 	unsigned preauth_timeout_secs; /* from connect to a successful login */
 	uint64_t max_literal_size;     /* APPEND's message */
+	uint64_t max_output_buffer;    /* pushed output queued for a client that does not read */
 };
 
 /* settings' strings are copied. */

@@ -27,3 +27,4 @@ CONFIG_KEY(imap_allow_plaintext_auth, BOOL, "no", "Allow LOGIN/AUTHENTICATE PLAI
 CONFIG_KEY(imap_idle_timeout, UINT, "1800", "Seconds an authenticated IMAP client may stay silent before autologout (RFC 3501: at least 1800).")
 CONFIG_KEY(imap_preauth_timeout, UINT, "60", "Seconds an IMAP client has from connecting to a successful login.")
 CONFIG_KEY(imap_max_literal_size, SIZE, "52428800", "Largest IMAP literal accepted for APPEND, in bytes (other commands: 64 KiB).")
+CONFIG_KEY(imap_max_output_buffer, SIZE, "16777216", "Most output queued for an IMAP client that does not read pushed updates (IDLE) before it is disconnected, in bytes.")

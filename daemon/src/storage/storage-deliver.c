@@ -157,10 +157,12 @@ static enum storage_result store_headers(struct storage_conn *conn,
 	return STORAGE_OK;
 }
 
-/* The messages row, its parts, segments and header fields; refcount is the
+/* The messages row, its parts, segments, header fields and full-text index
+ * row (text NULL: extracted here); refcount is the
  * number of recipients that will point to it. */
 static enum storage_result store_message(struct storage_conn *conn,
-					 const struct mime_message *msg, int64_t refcount,
+					 const struct mime_message *msg,
+					 const struct storage_message_text *text, int64_t refcount,
 					 int64_t *message_id_r, const char **error_r)
 {
 	int64_t *part_ids = xcalloc(msg->segment_count + 1, sizeof(*part_ids));
@@ -190,6 +192,8 @@ static enum storage_result store_message(struct storage_conn *conn,
 		result = store_segments(conn, msg, *message_id_r, part_ids, error_r);
 	if (result == STORAGE_OK)
 		result = store_headers(conn, msg, *message_id_r, error_r);
+	if (result == STORAGE_OK)
+		result = storage_fulltext_store_txn(conn, *message_id_r, msg, text, error_r);
 	free(part_ids);
 	free(envelope);
 	free(bodystructure);
@@ -340,7 +344,8 @@ enum storage_result storage_deliver_txn(struct storage_conn *conn,
 	}
 	enum storage_result result = STORAGE_OK;
 	if (accepted > 0)
-		result = store_message(conn, delivery->message, (int64_t)accepted, &message_id,
+		result = store_message(conn, delivery->message, delivery->text,
+				       (int64_t)accepted, &message_id,
 				       &error);
 	for (size_t i = 0; result == STORAGE_OK && i < delivery->rcpt_count; i++) {
 		if (delivery->rcpts[i].result == STORAGE_OK)

@@ -142,6 +142,16 @@ enum storage_result storage_message_delete_txn(struct storage_conn *conn, int64_
 enum storage_result storage_user_delete_txn(struct storage_conn *conn, int64_t user_id,
 					    const char **error_r);
 
+/* ---- the full-text index (storage-fulltext.c), inside a write transaction ---- */
+/* Index message_id's text (text NULL: extracted from msg here). */
+enum storage_result storage_fulltext_store_txn(struct storage_conn *conn, int64_t message_id,
+					       const struct mime_message *msg,
+					       const struct storage_message_text *text,
+					       const char **error_r);
+/* Drop message_id's index row, if any. */
+enum storage_result storage_fulltext_delete_txn(struct storage_conn *conn, int64_t message_id,
+						const char **error_r);
+
 /* ---- messages (storage-mail*.c), inside a transaction ---- */
 /* A keyword list is space-separated IMAP atoms, no system flags, at most
  * STORAGE_KEYWORDS_MAX bytes. */

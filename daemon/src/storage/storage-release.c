@@ -57,6 +57,13 @@ enum storage_result storage_message_delete_txn(struct storage_conn *conn, int64_
 	if (status == DB_OK)
 		status = sdb_exec(conn, "DELETE FROM header_fields WHERE message_id = $1",
 				  DB_ARGS(DB_INT(message_id)));
+	if (status == DB_OK) {
+		enum storage_result result = storage_fulltext_delete_txn(conn, message_id, error_r);
+		if (result != STORAGE_OK) {
+			free(zero.ids);
+			return result;
+		}
+	}
 	if (status == DB_OK)
 		status = sdb_exec(conn, "DELETE FROM messages WHERE id = $1",
 				  DB_ARGS(DB_INT(message_id)));

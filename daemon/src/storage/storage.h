@@ -333,6 +333,21 @@ enum storage_result storage_mailbox_vanished_since(struct storage_conn *conn, in
  * (the trace lines added at delivery are not among them). OK with no
  * callback when the message has no such field; NOTFOUND when there is no
  * such message. */
+/* The uids of a mailbox whose indexed text (the body's only, or with the
+ * header fields' for TEXT) contains needle, already folded with
+ * imap_search_fold, as a substring: cb(uid, false). Messages without an
+ * index row (stored before the index existed) come as cb(uid, true): the
+ * caller must decide those by reading the message. INVALID for a needle
+ * shorter than STORAGE_SEARCH_TEXT_MIN characters, which the index cannot
+ * serve. */
+#define STORAGE_SEARCH_TEXT_MIN 3
+#define STORAGE_SEARCH_TEXT_MAX 4096
+typedef void storage_search_text_cb(uint32_t uid, bool unindexed, void *context);
+enum storage_result storage_mail_search_text(struct storage_conn *conn, int64_t mailbox_id,
+					     const char *needle, bool body_only,
+					     storage_search_text_cb *cb, void *context,
+					     const char **error_r);
+
 #define STORAGE_HEADER_NAME_MAX 256
 typedef void storage_header_value_cb(const char *value, void *context);
 enum storage_result storage_mail_header_values(struct storage_conn *conn, int64_t mailbox_id,
@@ -416,8 +431,24 @@ struct storage_delivery_rcpt {
 	int64_t mailbox_id_r;
 };
 
+/* The searchable text of a message for the full-text index
+ * (storage-fulltext.c): decoded header fields and text parts, case-folded
+ * as IMAP SEARCH folds its needles. */
+struct storage_message_text {
+	char *headers;
+	char *body;
+};
+/* Extract it (pure, CPU only: call it in a worker thread next to
+ * mime_message_parse) and free it. */
+void storage_message_text_extract(const struct mime_message *msg,
+				  struct storage_message_text *text_r);
+void storage_message_text_free(struct storage_message_text *text);
+
 struct storage_delivery {
 	const struct mime_message *message; /* decomposed once for every recipient */
+	/* the message's text for the full-text index, extracted beforehand
+	 * (storage_message_text_extract); NULL: extracted in the transaction */
+	const struct storage_message_text *text;
 	int64_t internal_date;              /* unix time */
 	struct storage_delivery_rcpt *rcpts;
 	size_t rcpt_count;
@@ -432,6 +463,15 @@ struct storage_delivery {
  * do not fail the others. */
 enum storage_result storage_deliver(struct storage_conn *conn, struct storage_delivery *delivery,
 				    const char **error_r);
+
+/* IMAP MULTIAPPEND (RFC 3502): store count deliveries in one transaction on
+ * conn, all or nothing. OK when every recipient of every delivery was
+ * stored and committed (uid_r and mailbox_id_r set); otherwise nothing is
+ * stored, the first failure is returned (NOQUOTA, NOTFOUND, INVALID, TEMP)
+ * and every recipient of every delivery gets it as its result. */
+enum storage_result storage_deliver_many(struct storage_conn *conn,
+					 struct storage_delivery *deliveries, size_t count,
+					 const char **error_r);
 
 /* Called from the group committer's thread when delivery is durably
  * committed (or failed); must not block. */

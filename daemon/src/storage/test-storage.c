@@ -839,6 +839,70 @@ static void test_quota(void **state)
 	assert_int(check(env, false), 0);
 }
 
+/* MULTIAPPEND: several messages in one transaction, all or nothing. */
+static void test_deliver_many(void **state)
+{
+	static const struct {
+		const char *name;
+		int64_t quota_messages; /* alice's, set before the batch */
+		size_t count;           /* messages in the batch */
+		int bad_index;          /* this one has no message (INVALID); -1: none */
+		enum storage_result want;
+		int64_t want_total;     /* alice's messages after the batch */
+		uint32_t want_first_uid;
+	} cases[] = {
+		{ "three fit", 0, 3, -1, STORAGE_OK, 3, 1 },
+		{ "one over the message quota", 5, 3, -1, STORAGE_ERR_NOQUOTA, 3, 0 },
+		{ "exactly to the quota", 5, 2, -1, STORAGE_OK, 5, 4 },
+		{ "a bad message in the middle", 0, 3, 1, STORAGE_ERR_INVALID, 5, 0 },
+		{ "one message", 0, 1, -1, STORAGE_OK, 6, 6 },
+	};
+	struct env *env = *state;
+	int64_t ids[3];
+	add_example(env, ids);
+	char *raw = make_message("many", "text", "QUJD");
+	struct mime_message *msg = parse(raw);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct storage_delivery_rcpt rcpts[3];
+		struct storage_delivery deliveries[3];
+		assert_result(storage_user_set_quota(env->conn, "alice@example.test", 0,
+						     cases[c].quota_messages, NULL), STORAGE_OK);
+		for (size_t i = 0; i < cases[c].count; i++) {
+			rcpts[i] = (struct storage_delivery_rcpt){ .user_id = ids[0],
+								   .enforce_quota = true };
+			deliveries[i] = (struct storage_delivery){
+				.message = (int)i == cases[c].bad_index ? NULL : msg,
+				.internal_date = 1700000000 + (int64_t)i,
+				.rcpts = &rcpts[i], .rcpt_count = 1 };
+		}
+		enum storage_result got = storage_deliver_many(env->conn, deliveries,
+							       cases[c].count, NULL);
+		if (got != cases[c].want)
+			fail_msg("%s: got %s, want %s", cases[c].name, storage_result_str(got),
+				 storage_result_str(cases[c].want));
+		for (size_t i = 0; i < cases[c].count; i++) {
+			uint32_t want_uid = cases[c].want == STORAGE_OK ?
+					    cases[c].want_first_uid + (uint32_t)i : 0;
+			if (rcpts[i].uid_r != want_uid || rcpts[i].result != cases[c].want)
+				fail_msg("%s: message %zu: got uid %u (%s), want uid %u (%s)",
+					 cases[c].name, i, rcpts[i].uid_r,
+					 storage_result_str(rcpts[i].result), want_uid,
+					 storage_result_str(cases[c].want));
+		}
+		struct storage_user user;
+		assert_result(storage_user_get_by_id(env->conn, ids[0], &user, NULL), STORAGE_OK);
+		if (user.used_messages != cases[c].want_total)
+			fail_msg("%s: got %lld messages in use, want %lld", cases[c].name,
+				 (long long)user.used_messages, (long long)cases[c].want_total);
+		assert_int(sql_int(env, "SELECT COUNT(*) FROM mailbox_messages"),
+			   cases[c].want_total);
+	}
+	assert_result(storage_deliver_many(env->conn, NULL, 0, NULL), STORAGE_ERR_INVALID);
+	mime_message_free(&msg);
+	free(raw);
+	assert_int(check(env, false), 0);
+}
+
 static void test_deliver_invalid(void **state)
 {
 	struct env *env = *state;
@@ -2026,6 +2090,173 @@ static void test_move(void **state)
 	assert_int(check(env, false), 0);
 }
 
+/* ---- the full-text index (storage-fulltext.c) ---- */
+
+/* The uids storage_mail_search_text reports, "1 3", unindexed ones as "u4". */
+struct text_hits {
+	char text[256];
+};
+
+static void text_hit_cb(uint32_t uid, bool unindexed, void *context)
+{
+	struct text_hits *h = context;
+	size_t len = strlen(h->text);
+	snprintf(h->text + len, sizeof(h->text) - len, "%s%s%u", len > 0 ? " " : "",
+		 unindexed ? "u" : "", uid);
+}
+
+static void search_text(struct env *env, int64_t mailbox_id, const char *needle,
+			bool body_only, enum storage_result want_result, const char *want)
+{
+	struct text_hits h = { "" };
+	enum storage_result result = storage_mail_search_text(env->conn, mailbox_id, needle,
+							      body_only, text_hit_cb, &h, NULL);
+	if (result != want_result)
+		fail_msg("search %s \"%s\": got %s, want %s (%s)", body_only ? "BODY" : "TEXT",
+			 needle, storage_result_str(result), storage_result_str(want_result),
+			 env->conn->error);
+	if (strcmp(h.text, want) != 0)
+		fail_msg("search %s \"%s\": got \"%s\", want \"%s\"", body_only ? "BODY" : "TEXT",
+			 needle, h.text, want);
+}
+
+/* Uid 1 plain text with a binary attachment, 2 a base64 text part, 3 a
+ * quoted-printable ISO-8859-1 part. */
+static void deliver_text_examples(struct env *env, const int64_t *users, size_t count,
+				  struct storage_delivery_rcpt *rcpts)
+{
+	char *plain = make_message("hello subj", "Plain Zebrafish text", "AAECAwQF");
+	const char *b64 = "From: x@example.test\r\n"
+			  "Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n"
+			  "MIME-Version: 1.0\r\n"
+			  "Content-Type: text/plain; charset=utf-8\r\n"
+			  "Content-Transfer-Encoding: base64\r\n"
+			  "\r\n"
+			  "SGlkZGVuIG9rYXBpIMOEcmdlcg0K\r\n";
+	const char *qp = "From: y@example.test\r\n"
+			 "Subject: qp\r\n"
+			 "MIME-Version: 1.0\r\n"
+			 "Content-Type: text/plain; charset=iso-8859-1\r\n"
+			 "Content-Transfer-Encoding: quoted-printable\r\n"
+			 "\r\n"
+			 "Quoted caf=E9 narwh=\r\n"
+			 "al 50% \"off\"_\r\n";
+	assert_result(deliver(env, plain, users, count, rcpts), STORAGE_OK);
+	assert_result(deliver(env, b64, users, count, rcpts), STORAGE_OK);
+	assert_result(deliver(env, qp, users, count, rcpts), STORAGE_OK);
+	free(plain);
+}
+
+static void test_fulltext(void **state)
+{
+	struct env *env = *state;
+	static const struct {
+		const char *needle; /* folded, as imap_search_fold gives it */
+		bool body_only;
+		enum storage_result result;
+		const char *want;
+	} cases[] = {
+		{ "zebrafish", true, STORAGE_OK, "1" },
+		{ "okapi", true, STORAGE_OK, "2" },
+		{ "\xc3\xa4rger", true, STORAGE_OK, "2" },       /* in base64, UTF-8 */
+		{ "caf\xc3\xa9 narwhal", true, STORAGE_OK, "3" }, /* QP soft break, Latin-1 */
+		{ "50% \"off\"_", true, STORAGE_OK, "3" },        /* match syntax quoted */
+		{ "50%% \"off", true, STORAGE_OK, "" },
+		{ "hello subj", true, STORAGE_OK, "" },          /* a header: not BODY */
+		{ "hello subj", false, STORAGE_OK, "1" },
+		{ "subject: gr\xc3\xbcsse", false, STORAGE_OK, "2" }, /* RFC 2047, ß folded */
+		{ "aaecawqf", false, STORAGE_OK, "" },           /* attachment: not text */
+		{ "plain zebrafish text", false, STORAGE_OK, "1" },
+		{ "nothing like it", false, STORAGE_OK, "" },
+		{ "zz", true, STORAGE_ERR_INVALID, "" },         /* under 3 characters */
+		{ "\xc3\xa4rg", true, STORAGE_OK, "2" },         /* 3 characters, 4 bytes */
+		{ "\xc3\xa4r", true, STORAGE_ERR_INVALID, "" },  /* 2 characters, 3 bytes */
+	};
+	int64_t ids[3];
+	struct storage_delivery_rcpt rcpts[2];
+	add_example(env, ids);
+	deliver_text_examples(env, ids + 1, 2, rcpts);
+	int64_t bob = rcpts[0].mailbox_id_r, carol = rcpts[1].mailbox_id_r;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		search_text(env, bob, cases[i].needle, cases[i].body_only, cases[i].result,
+			    cases[i].want);
+	search_text(env, inbox_id(env, ids[0]), "zebrafish", true, STORAGE_OK, "");
+	search_text(env, 999999, "zebrafish", true, STORAGE_ERR_NOTFOUND, "");
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM message_text"), 3);
+
+	/* the row goes with the last reference only */
+	assert_result(storage_mail_expunge(env->conn, bob, 2, NULL), STORAGE_OK);
+	search_text(env, bob, "okapi", true, STORAGE_OK, "");
+	search_text(env, carol, "okapi", true, STORAGE_OK, "2");
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM message_text"), 3);
+	assert_result(storage_mail_expunge(env->conn, carol, 2, NULL), STORAGE_OK);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM message_text"), 2);
+
+	/* a message without a row (stored before the index) is left to the caller */
+	sql_exec(env, env->pgsql ? "DELETE FROM message_text WHERE message_id = "
+				   "(SELECT MAX(message_id) FROM mailbox_messages)"
+				 : "DELETE FROM message_text WHERE rowid = "
+				   "(SELECT MAX(message_id) FROM mailbox_messages)");
+	search_text(env, bob, "zebrafish", true, STORAGE_OK, "1 u3");
+	assert_int(check(env, false), 0);
+}
+
+/* A database at version 2 (001 and 002 applied) gains the index table; a
+ * second migration does nothing; delivery and search work after it. */
+static void test_migrate_fulltext_from_2(void **state)
+{
+	struct env *env = *state;
+	const char *error;
+	int from, to, version;
+	env_stop(env);
+	if (env->pgsql) {
+		struct db_conn *dbc;
+		char err[256];
+		assert_int(db_driver_pgsql.connect(&env->set, &dbc, err, sizeof(err)), DB_OK);
+		assert_int(db_driver_pgsql.exec_script(dbc, "DROP SCHEMA IF EXISTS public CASCADE; "
+							    "CREATE SCHEMA public;"), DB_OK);
+		db_driver_pgsql.disconnect(&dbc);
+	} else {
+		const char *suffixes[] = { "", "-wal", "-shm" };
+		for (size_t i = 0; i < 3; i++) {
+			char file[160];
+			snprintf(file, sizeof(file), "%s%s", env->path, suffixes[i]);
+			unlink(file);
+		}
+	}
+	assert_int(storage_init_nocommitter(&env->set, &env->storage, &error), 0);
+	assert_int(storage_connect(env->storage, &env->conn, &error), 0);
+	for (const struct schema_file *f = schema_files; f->driver != NULL; f++) {
+		if (strcmp(f->driver, env->conn->db->name) == 0 && f->version <= 2)
+			assert_int(env->conn->db->exec_script(env->conn->dbc, f->sql), DB_OK);
+	}
+	sql_exec(env, "INSERT INTO schema_version (version) VALUES (2)");
+	assert_result(storage_schema_version(env->conn, &version, NULL), STORAGE_OK);
+	assert_int(version, 2);
+	assert_result(storage_migrate(env->conn, &from, &to, NULL), STORAGE_OK);
+	assert_int(from, 2);
+	assert_int(to, storage_schema_latest());
+	assert_true(to >= 3);
+	assert_int(sql_int(env, "SELECT COUNT(*) FROM message_text"), 0);
+	/* the 003 file run again is harmless (IF NOT EXISTS) */
+	for (const struct schema_file *f = schema_files; f->driver != NULL; f++) {
+		if (strcmp(f->driver, env->conn->db->name) == 0 && f->version == 3)
+			assert_int(env->conn->db->exec_script(env->conn->dbc, f->sql), DB_OK);
+	}
+	assert_result(storage_migrate(env->conn, &from, &to, NULL), STORAGE_OK);
+	assert_int(from, storage_schema_latest());
+
+	int64_t ids[3];
+	struct storage_delivery_rcpt rcpts[1];
+	add_example(env, ids);
+	deliver_text_examples(env, ids, 1, rcpts);
+	search_text(env, rcpts[0].mailbox_id_r, "narwhal", true, STORAGE_OK, "3");
+	assert_int(check(env, false), 0);
+	env_stop(env);
+	assert_int(env_start(env), 0);
+	search_text(env, inbox_id(env, ids[0]), "okapi", true, STORAGE_OK, "2");
+}
+
 /* ---- migrations ---- */
 
 /* A database created by the 001 migration alone, with a delivered message,
@@ -2064,12 +2295,19 @@ static void test_migrate_from_1(void **state)
 	sql_exec(env, "INSERT INTO schema_version (version) VALUES (1)");
 	assert_result(storage_schema_version(env->conn, &version, NULL), STORAGE_OK);
 	assert_int(version, 1);
-	/* data written at version 1 */
+	/* data written at version 1; today's delivery code also writes the
+	 * full-text table, so it is made first (003 is IF NOT EXISTS) and its
+	 * rows dropped: the message is then one stored before the index */
+	for (const struct schema_file *f = schema_files; f->driver != NULL; f++) {
+		if (strcmp(f->driver, env->conn->db->name) == 0 && f->version == 3)
+			assert_int(env->conn->db->exec_script(env->conn->dbc, f->sql), DB_OK);
+	}
 	int64_t ids[3];
 	add_example(env, ids);
 	char *raw = make_message("old", "from version one", "T0xE");
 	struct storage_delivery_rcpt rcpts[2];
 	assert_result(deliver(env, raw, ids, 2, rcpts), STORAGE_OK);
+	sql_exec(env, "DELETE FROM message_text");
 
 	assert_result(storage_migrate(env->conn, &from, &to, NULL), STORAGE_OK);
 	assert_int(from, 1);
@@ -2088,6 +2326,7 @@ static void test_migrate_from_1(void **state)
 		      STORAGE_OK);
 	assert_int(size, strlen(raw));
 	free(data);
+	search_text(env, rcpts[0].mailbox_id_r, "version one", true, STORAGE_OK, "u1");
 	assert_result(storage_mail_expunge(env->conn, rcpts[0].mailbox_id_r, 1, NULL), STORAGE_OK);
 	vanished(env, rcpts[0].mailbox_id_r, 0, "1");
 	assert_int(check(env, false), 0);
@@ -2110,6 +2349,7 @@ static void test_migrate_from_1(void **state)
 	cmocka_unit_test_setup_teardown(test_deliver_mailbox, setup, teardown),  \
 	cmocka_unit_test_setup_teardown(test_single_instance, setup, teardown),  \
 	cmocka_unit_test_setup_teardown(test_quota, setup, teardown),            \
+	cmocka_unit_test_setup_teardown(test_deliver_many, setup, teardown),    \
 	cmocka_unit_test_setup_teardown(test_deliver_invalid, setup, teardown),  \
 	cmocka_unit_test_setup_teardown(test_flags, setup, teardown),            \
 	cmocka_unit_test_setup_teardown(test_expunge, setup, teardown),          \
@@ -2129,7 +2369,9 @@ static void test_migrate_from_1(void **state)
 	cmocka_unit_test_setup_teardown(test_expunge_deleted, setup, teardown),  \
 	cmocka_unit_test_setup_teardown(test_copy, setup, teardown),             \
 	cmocka_unit_test_setup_teardown(test_move, setup, teardown),             \
-	cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown)
+	cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),   \
+	cmocka_unit_test_setup_teardown(test_fulltext, setup, teardown),         \
+	cmocka_unit_test_setup_teardown(test_migrate_fulltext_from_2, setup, teardown)
 
 int main(void)
 {
