@@ -83,7 +83,7 @@ OUT
 }
 
 @test "IMAP FTS: SEARCH BODY and TEXT are answered by the SQLite index, base64 parts and encoded headers included" {
-	tandem_config
+	tandem_config fulltext_index=yes
 	deliver_three
 	search_checks
 }
@@ -92,7 +92,7 @@ OUT
 	if ! pgsql_start 2>"$BATS_TEST_TMPDIR/pg.err"; then
 		skip "no PostgreSQL: $(cat "$BATS_TEST_TMPDIR/pg.err")"
 	fi
-	tandem_config database_driver=pgsql "pgsql_uri=$PGSQL_URI"
+	tandem_config fulltext_index=yes database_driver=pgsql "pgsql_uri=$PGSQL_URI"
 	deliver_three
 	search_checks
 }

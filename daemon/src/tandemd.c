@@ -236,6 +236,7 @@ static void tandemd_storage_settings(const struct tandemd *d, struct storage_set
 	set->pgsql_uri = d->cfg.pgsql_uri;
 	set->busy_timeout_ms = (unsigned)d->cfg.busy_timeout_ms;
 	set->commit_batch_max = (unsigned)d->cfg.commit_batch_max;
+	set->fulltext_index = d->cfg.fulltext_index;
 }
 
 /* -t: the configuration parsed; can the storage be opened? */

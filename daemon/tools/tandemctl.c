@@ -210,6 +210,7 @@ static int ctl_open_storage(struct ctl_context *ctx, unsigned flags)
 		.pgsql_uri = cfg->pgsql_uri,
 		.busy_timeout_ms = (unsigned)cfg->busy_timeout_ms,
 		.commit_batch_max = (unsigned)cfg->commit_batch_max,
+		.fulltext_index = cfg->fulltext_index,
 	};
 	const char *error = NULL;
 	ctx->committer = (flags & CTL_VERB_COMMITTER) != 0;

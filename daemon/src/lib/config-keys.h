@@ -7,6 +7,7 @@ CONFIG_KEY(sqlite_path, STRING, "/var/lib/tandem/tandem.db", "SQLite database fi
 CONFIG_KEY(pgsql_uri, STRING, "", "libpq connection URI when database_driver is pgsql, e.g. `postgresql:///tandem?host=/run/postgresql`.")
 CONFIG_KEY(busy_timeout_ms, UINT, "10000", "How long a writer waits for the database write lock before failing (ms; SQLite busy timeout, PostgreSQL advisory lock).")
 CONFIG_KEY(commit_batch_max, UINT, "512", "Most deliveries the group committer puts into one transaction.")
+CONFIG_KEY(fulltext_index, BOOL, "no", "Index the text of each delivered message for IMAP SEARCH BODY/TEXT (SQLite FTS5, PostgreSQL pg_trgm); costs delivery throughput. Unindexed mail is searched by scanning.")
 CONFIG_KEY(lmtp_listen, STRING, "127.0.0.1:2424", "LMTP listeners, comma-separated: `host:port`, `[v6]:port` or `unix:/path`.")
 CONFIG_KEY(unix_socket_mode, UINT, "0660", "Permissions of UNIX listening sockets (octal).")
 CONFIG_KEY(worker_threads, UINT, "0", "Worker threads with their own event loop and database connection; 0 = one per CPU core.")

@@ -213,8 +213,10 @@ void lmtp_deliver_message(struct lmtp_session *session)
 	job->delivery.message = job->message;
 	/* the decoding for the full-text index is CPU work: do it here, in the
 	 * worker, not in the committer's transaction */
-	storage_message_text_extract(job->message, &job->text);
-	job->delivery.text = &job->text;
+	if (storage_fulltext_enabled(session->service->storage)) {
+		storage_message_text_extract(job->message, &job->text);
+		job->delivery.text = &job->text;
+	}
 	job->delivery.internal_date = (int64_t)time(NULL);
 	job->delivery.rcpt_count = n;
 

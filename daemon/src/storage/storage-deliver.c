@@ -192,7 +192,7 @@ static enum storage_result store_message(struct storage_conn *conn,
 		result = store_segments(conn, msg, *message_id_r, part_ids, error_r);
 	if (result == STORAGE_OK)
 		result = store_headers(conn, msg, *message_id_r, error_r);
-	if (result == STORAGE_OK)
+	if (result == STORAGE_OK && conn->storage->set.fulltext_index)
 		result = storage_fulltext_store_txn(conn, *message_id_r, msg, text, error_r);
 	free(part_ids);
 	free(envelope);

@@ -28,6 +28,11 @@ void storage_message_text_extract(const struct mime_message *msg,
 				 &text_r->headers, &headers_len, &text_r->body, &body_len);
 }
 
+bool storage_fulltext_enabled(const struct storage *storage)
+{
+	return storage->set.fulltext_index;
+}
+
 void storage_message_text_free(struct storage_message_text *text)
 {
 	free(text->headers);

@@ -54,6 +54,7 @@ struct storage_settings {
 	const char *pgsql_uri;
 	unsigned busy_timeout_ms; /* SQLite lock wait */
 	unsigned commit_batch_max;
+	bool fulltext_index;      /* write full-text index rows at delivery */
 };
 
 struct storage;
@@ -68,6 +69,9 @@ int storage_init(const struct storage_settings *set, struct storage **storage_r,
 int storage_init_nocommitter(const struct storage_settings *set, struct storage **storage_r,
 			     const char **error_r);
 void storage_deinit(struct storage **storage);
+/* Whether deliveries write full-text index rows (settings.fulltext_index);
+ * unindexed messages are still found by SEARCH, by scanning. */
+bool storage_fulltext_enabled(const struct storage *storage);
 
 int storage_connect(struct storage *storage, struct storage_conn **conn_r,
 		    const char **error_r);

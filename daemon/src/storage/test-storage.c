@@ -82,7 +82,8 @@ static int setup_sqlite(void **state)
 		return -1;
 	snprintf(env->path, sizeof(env->path), "%s/tandem.db", env->dir);
 	env->set = (struct storage_settings){ .driver = "sqlite", .sqlite_path = env->path,
-					      .busy_timeout_ms = 10000, .commit_batch_max = 64 };
+					      .busy_timeout_ms = 10000, .commit_batch_max = 64,
+					      .fulltext_index = true };
 	*state = env;
 	return env_start(env);
 }
@@ -95,7 +96,8 @@ static int setup_pgsql(void **state)
 	env->pgsql = true;
 	env->set = (struct storage_settings){ .driver = "pgsql",
 					      .pgsql_uri = getenv("TANDEM_TEST_PGSQL_URI"),
-					      .busy_timeout_ms = 10000, .commit_batch_max = 64 };
+					      .busy_timeout_ms = 10000, .commit_batch_max = 64,
+					      .fulltext_index = true };
 	*state = env;
 	if (db_driver_pgsql.connect(&env->set, &dbc, error, sizeof(error)) != DB_OK) {
 		print_error("pgsql connect: %s\n", error);
