@@ -8,7 +8,7 @@
 
 BUILD ?= build
 SAN ?=
-PKGS := libevent libevent_pthreads gmime-3.0 sqlite3 libpq libcrypt zlib openssl
+PKGS := libevent libevent_pthreads libevent_openssl gmime-3.0 sqlite3 libpq libcrypt zlib openssl ldap
 
 CC ?= cc
 OPT ?= -O2
@@ -19,13 +19,14 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-INCLUDES := -Idaemon/src -Idaemon/src/lib -Idaemon/src/storage -Idaemon/src/net -Idaemon/src/auth -Idaemon/src/imap -I$(BUILD)
+INCLUDES := -Idaemon/src -Idaemon/src/lib -Idaemon/src/storage -Idaemon/src/net -Idaemon/src/auth -Idaemon/src/imap -Idaemon/src/postfix -I$(BUILD)
 CFLAGS_ALL = $(CFLAGS_BASE) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS)
-LIBS = $(LDFLAGS_SAN) $(PKG_LIBS) -pthread
+LIBS = $(LDFLAGS_SAN) $(PKG_LIBS) -pthread -lm
 
 notest = $(foreach f,$(1),$(if $(filter test-% fuzz-%,$(notdir $(f))),,$(f)))
 LIB_SRCS := $(call notest,$(wildcard daemon/src/lib/*.c daemon/src/storage/*.c \
-	daemon/src/net/*.c daemon/src/lmtp/*.c daemon/src/auth/*.c daemon/src/imap/*.c))
+	daemon/src/net/*.c daemon/src/lmtp/*.c daemon/src/auth/*.c daemon/src/imap/*.c \
+	daemon/src/postfix/*.c))
 CTL_SRCS := $(call notest,$(wildcard daemon/tools/*.c))
 TEST_SRCS := $(wildcard daemon/src/*/test-*.c daemon/tools/test-*.c)
 FUZZ_SRCS := $(wildcard daemon/src/*/fuzz-*.c)
@@ -103,6 +104,7 @@ fuzz: deps
 bench: all
 	@tests/bench/lmtp $(BENCH_ARGS)
 	@tests/bench/imap $(BENCH_ARGS)
+	@tests/bench/imap-idle
 
 clean:
 	rm -rf build

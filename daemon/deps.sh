@@ -18,6 +18,18 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Server packages (slapd, postgresql, postfix...) are only run by the tests,
+# on scratch configs: keep their maintainer scripts from starting system
+# daemons, unless the machine already has a policy of its own.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# deps.sh: no daemon starts while packages install\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	own_policy=1
+fi
 apt-get update -q >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing >/dev/null
+apt-get install -y -q --no-install-recommends $missing >/dev/null || rc=$?
+[ -n "$own_policy" ] && rm -f "$policy"
+exit "${rc:-0}"

@@ -155,15 +155,15 @@ A: * 1 FETCH (UID 1 MODSEQ (2))
 A: * 2 FETCH (UID 2 MODSEQ (3))
 A: * 3 FETCH (UID 3 MODSEQ (4))
 A: a3 OK FETCH completed
-A: * 1 FETCH (FLAGS (\Seen) UID 1 MODSEQ (5))
+A: * 1 FETCH (FLAGS (\Seen \Recent) UID 1 MODSEQ (5))
 A: a4 OK STORE completed
 A: * 2 FETCH (UID 2 MODSEQ (6))
 A: a5 OK STORE completed
-A: * 3 FETCH (FLAGS (\Answered) UID 3 MODSEQ (7))
+A: * 3 FETCH (FLAGS (\Answered \Recent) UID 3 MODSEQ (7))
 A: a6 OK [MODIFIED 1:2] conditional STORE failed
 A: a7 OK [MODIFIED 1:3] conditional STORE failed
-A: * 2 FETCH (FLAGS (\Flagged) MODSEQ (6))
-A: * 3 FETCH (FLAGS (\Answered) MODSEQ (7))
+A: * 2 FETCH (FLAGS (\Flagged \Recent) MODSEQ (6))
+A: * 3 FETCH (FLAGS (\Answered \Recent) MODSEQ (7))
 A: a8 OK FETCH completed
 A: * STATUS "INBOX" (HIGHESTMODSEQ 7 MESSAGES 3)
 A: a9 OK STATUS completed

@@ -94,7 +94,7 @@ still_serving() {
 	run -0 raw --send 'a1 NAMESPACE\r\n' --expect a1 --send "$LOGIN" --expect a0 \
 		--send 'a2 NAMESPACE\r\n' --expect a2 --send 'a3 NAMESPACE x\r\n' --expect a3
 	assert_line --index 1 'a1 BAD NAMESPACE needs a login first'
-	assert_line --index 3 '* NAMESPACE (("" "/")) NIL NIL'
+	assert_line --index 3 '* NAMESPACE (("" "/")) (("Shared/" "/")) NIL'
 	assert_line --index 4 'a2 OK NAMESPACE completed'
 	assert_line --index 5 'a3 BAD NAMESPACE takes no arguments'
 }

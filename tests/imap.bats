@@ -185,7 +185,7 @@ still_serving() {
 		--send 'a3 EXAMINE INBOX\r\n' --expect a3 \
 		--send 'a4 SELECT INBOX\r\n' --expect a4 \
 		--send 'a5 UID FETCH 1:* (UID)\r\n' --expect a5
-	assert_line '* STATUS "INBOX" (MESSAGES 2 RECENT 0 UIDNEXT 3 UNSEEN 2)'
+	assert_line '* STATUS "INBOX" (MESSAGES 2 RECENT 2 UIDNEXT 3 UNSEEN 2)' # none claimed yet
 	assert_line '* FLAGS (\Answered \Flagged \Deleted \Seen \Draft)'
 	assert_line '* 2 EXISTS'
 	assert_line '* 2 RECENT' # new since start: EXAMINE shows, SELECT claims
@@ -216,11 +216,11 @@ still_serving() {
 		'M.fetch("1", "(BODY[])")[1][0][0]' \
 		'M.fetch("1", "(FLAGS)")' \
 		'M.fetch("1", "(BODY[HEADER])")'
-	assert_line --partial 'FLAGS () RFC822.SIZE'
+	assert_line --partial 'FLAGS (\\Recent) RFC822.SIZE'
 	assert_line --partial '"test imaptoken1"'
 	assert_line --partial '"<imaptoken1@remote.test>"'
-	assert_line --regexp "^\\('OK', \\[b'1 \\(FLAGS \\(\\)\\)'\\]\\)$"
-	assert_line --regexp 'FLAGS \(.*Seen\)\)'"'])"'$' 
+	assert_line --regexp "^\\('OK', \\[b'1 \\(FLAGS \\(\\\\\\\\Recent\\)\\)'\\]\\)$"
+	assert_line --regexp 'FLAGS \(.*Seen \\\\Recent\)\)'"'])"'$' 
 	assert_line --regexp "^\\('OK', \\[\\(b'1 \\(BODY\\[HEADER\\] \\{[0-9]+\\}', b'Return-Path: .*\\\\r\\\\n\\\\r\\\\n'\\), b'\\)'\\]\\)$"
 	# the stored message is the delivered one after the trace headers
 	local size
@@ -250,10 +250,10 @@ still_serving() {
 		--send 'a5 STORE 1 FLAGS.SILENT (\\Flagged)\r\n' --expect a5 \
 		--send 'a6 STORE 1 +FLAGS (\\Recent)\r\n' --expect a6 \
 		--send 'a7 EXPUNGE\r\n' --expect a7
-	assert_line '* 2 FETCH (FLAGS (\Deleted))'
-	assert_line '* 4 FETCH (FLAGS (\Deleted $Label1) UID 4)'
+	assert_line '* 2 FETCH (FLAGS (\Deleted \Recent))'
+	assert_line '* 4 FETCH (FLAGS (\Deleted $Label1 \Recent) UID 4)'
 	assert_line 'a5 OK STORE completed'
-	refute_line '* 1 FETCH (FLAGS (\Flagged))'
+	refute_line '* 1 FETCH (FLAGS (\Flagged \Recent))'
 	assert_line 'a6 BAD unknown or read-only system flag'
 	assert_line 'a7 OK EXPUNGE completed'
 	# highest number first, so each number is right when the client reads it
@@ -291,10 +291,10 @@ still_serving() {
 		'M.noop()' 'M.response("EXPUNGE")' 'M.response("FETCH")' 'M.response("EXISTS")' \
 		'M.fetch("1:*", "(UID FLAGS)")'
 	assert_line "('EXPUNGE', [b'1'])"
-	assert_line "('FETCH', [b'1 (FLAGS (\\\\Flagged))'])"
+	assert_line "('FETCH', [b'1 (FLAGS (\\\\Flagged \\\\Recent))'])"
 	# the first from SELECT, the second from NOOP
 	assert_line "('EXISTS', [b'2', b'2'])"
-	assert_line "('OK', [b'1 (UID 2 FLAGS (\\\\Flagged))', b'2 (UID 3 FLAGS ())'])"
+	assert_line "('OK', [b'1 (UID 2 FLAGS (\\\\Flagged \\\\Recent))', b'2 (UID 3 FLAGS (\\\\Recent))'])"
 }
 
 @test "IMAP: APPEND stores a message with flags and date that FETCH returns exactly; a missing mailbox is TRYCREATE" {
@@ -307,7 +307,7 @@ still_serving() {
 		">$appended M.fetch(\"1\", \"(BODY.PEEK[])\")[1][0][1]" \
 		"M.append(\"Nope\", None, None, b\"Subject: x\\r\\n\\r\\nbody\\r\\n\")"
 	assert_line --regexp "^\\('OK', \\[b'\\[APPENDUID [0-9]+ 1\\] APPEND completed'\\]\\)$"
-	assert_line "('OK', [b'1 (UID 1 FLAGS (\\\\Seen \\\\Draft) INTERNALDATE \"01-Jan-2026 00:00:00 +0000\")'])"
+	assert_line "('OK', [b'1 (UID 1 FLAGS (\\\\Seen \\\\Draft \\\\Recent) INTERNALDATE \"01-Jan-2026 00:00:00 +0000\")'])"
 	assert_line --partial 'TRYCREATE'
 	run -0 cmp "$appended" "$MSG"
 	# APPEND into the selected mailbox announces the new message
@@ -520,7 +520,7 @@ EOF
 		">$d/got3.1 M.fetch(\"1\", \"(BODY.PEEK[3.1])\")[1][0][1]" \
 		">$d/got3.2 M.fetch(\"1\", \"(BODY.PEEK[3.2])\")[1][0][1]" \
 		'M.fetch("1", "(FLAGS)")'
-	assert_line "('OK', [b'1 (FLAGS ())'])"
+	assert_line "('OK', [b'1 (FLAGS (\\\\Recent))'])"
 	local part
 	for part in 1 2 3.1 3.2; do
 		run -0 imap_client part "$multi" "$part" "$d/want$part"
@@ -594,8 +594,8 @@ b5 OK COPY completed
 b6 OK [COPYUID V 1 4] COPY completed
 * STATUS "Archive" (MESSAGES 4)
 b7 OK STATUS completed
-* 1 FETCH (UID 1 FLAGS (\Flagged))
-* 2 FETCH (UID 4 FLAGS (\Flagged))
+* 1 FETCH (UID 1 FLAGS (\Flagged \Recent))
+* 2 FETCH (UID 4 FLAGS (\Flagged \Recent))
 b8 OK FETCH completed
 EOF
 	# flags travel with the copy; UID EXPUNGE removes only the named \Deleted messages
@@ -608,8 +608,8 @@ EOF
 		--send 'a8 EXPUNGE 1\r\n' --expect a8 \
 		--send 'a9 EXAMINE Archive\r\n' --expect a9 --send 'b1 UID EXPUNGE 1:*\r\n' --expect b1 \
 		--send 'b2 MOVE 1 INBOX\r\n' --expect b2
-	assert_line '* 1 FETCH (UID 1 FLAGS (\Flagged))'
-	assert_line '* 2 FETCH (UID 2 FLAGS ())'
+	assert_line '* 1 FETCH (UID 1 FLAGS (\Flagged \Recent))' # EXAMINE did not claim them
+	assert_line '* 2 FETCH (UID 2 FLAGS (\Recent))'
 	run -0 grep -E '^(\* [0-9]+ (EXPUNGE|FETCH \(UID [0-9]+\))|a[5-8] |b[12] )' <<<"$output"
 	assert_output - <<'EOF'
 * 3 EXPUNGE

@@ -2,6 +2,9 @@
 # run-tests.sh - run the unit tests (cmocka), the fuzz corpus replays and the
 # bats integration suites against the binaries in $BUILD, then print one
 # summary line "N passed, N failed, N skipped". Exit 1 if anything failed.
+# The IMAP suites (tests/imap*.bats) run twice: on SQLite, then on a scratch
+# PostgreSQL server (their tests marked "[pgsql]"); set TANDEM_TEST_PGSQL=no
+# to skip that second pass.
 # Usage: tests/run-tests.sh [unit|bats|all] [bats files...]
 set -u
 cd "$(dirname "$0")/.."
@@ -95,16 +98,25 @@ run_replay() {
 	done < <(find "$BUILD/replay" -type f -name 'fuzz-*' -perm -u+x 2>/dev/null | sort)
 }
 
-run_bats() {
-	local files=("$@") out line
-	[ ${#files[@]} -gt 0 ] || files=(tests/*.bats)
-	out="$log_dir/bats.tap"
+# Suites that run once only: they pick their backends themselves (or need
+# one), or carry the line "# run-tests: one backend".
+bats_one_backend=(tests/imap-fts.bats tests/imap-idle-pgsql.bats)
+
+# bats_pass LABEL FILES...: one bats run; LABEL ("" or "[pgsql] ") marks the
+# test names in the output and in the failure list.
+bats_pass() {
+	local label=$1 out line
+	shift
+	# a private file while counting (several runs may share $BUILD), then
+	# the usual name
+	local final="$log_dir/bats${label:+-pgsql}.tap"
+	out="$final.$$"
 	: >"$out"
-	bats --tap "${files[@]}" 2>&1 | tee "$out" | while IFS= read -r line; do
+	bats --tap "$@" 2>&1 | tee "$out" | while IFS= read -r line; do
 		case "$line" in
-		"ok "*"# skip"*) echo "skip $line" ;;
-		"ok "*) echo "ok   ${line#ok }" ;;
-		"not ok "*) echo "FAIL ${line#not ok }" ;;
+		"ok "*"# skip"*) echo "skip $label$line" ;;
+		"ok "*) echo "ok   $label${line#ok }" ;;
+		"not ok "*) echo "FAIL $label${line#not ok }" ;;
 		"#"*) echo "    $line" ;;
 		esac
 	done
@@ -114,11 +126,52 @@ run_bats() {
 	f=$(grep -c '^not ok ' "$out")
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 	if [ "$f" -gt 0 ]; then
-		while IFS= read -r line; do failures+=("bats ${line#not ok }"); done < <(grep '^not ok ' "$out")
+		while IFS= read -r line; do failures+=("bats $label${line#not ok }"); done < <(grep '^not ok ' "$out")
 	fi
 	if ! grep -q '^1\.\.' "$out"; then
-		echo "FAIL bats did not run (see $out)"; failed=$((failed + 1)); failures+=("bats run")
+		echo "FAIL bats ${label}did not run (see $final)"; failed=$((failed + 1)); failures+=("bats ${label}run")
 	fi
+	mv -f "$out" "$final"
+}
+
+# The IMAP suites again on PostgreSQL: one scratch server for the pass, a
+# fresh database per test (tests/helpers/common.bash, tandem_config).
+bats_pgsql_pass() {
+	local f one pgsql_files=() dir uri
+	for f in "$@"; do
+		case "$f" in tests/imap*.bats | ./tests/imap*.bats) ;; *) continue ;; esac
+		for one in "${bats_one_backend[@]}"; do
+			[ "$f" -ef "$one" ] && continue 2
+		done
+		grep -q '^# run-tests: one backend' "$f" && continue
+		pgsql_files+=("$f")
+	done
+	[ ${#pgsql_files[@]} -gt 0 ] || return 0
+	if [ "${TANDEM_TEST_PGSQL:-}" = no ]; then
+		echo "skip [pgsql] the IMAP suites on PostgreSQL: TANDEM_TEST_PGSQL=no"
+		skipped=$((skipped + 1))
+		return 0
+	fi
+	dir=$(mktemp -d /tmp/tandem-bats-pg.XXXXXX)
+	if ! uri=$(tests/helpers/pgsql-start.sh "$dir" 2>"$log_dir/pgsql-bats-start.log"); then
+		echo "skip [pgsql] the IMAP suites on PostgreSQL: the server did not start (see $log_dir/pgsql-bats-start.log)"
+		skipped=$((skipped + 1))
+		rm -rf "$dir"
+		return 0
+	fi
+	echo "bats: the IMAP suites again on PostgreSQL ($uri)"
+	local start=$SECONDS
+	TANDEM_TEST_BACKEND=pgsql TANDEM_TEST_PGSQL_SERVER=$uri bats_pass "[pgsql] " "${pgsql_files[@]}"
+	echo "bats: PostgreSQL pass took $((SECONDS - start)) s"
+	tests/helpers/pgsql-stop.sh "$dir" >/dev/null 2>&1
+	rm -rf "$dir"
+}
+
+run_bats() {
+	local files=("$@")
+	[ ${#files[@]} -gt 0 ] || files=(tests/*.bats)
+	bats_pass "" "${files[@]}"
+	bats_pgsql_pass "${files[@]}"
 }
 
 case "$what" in

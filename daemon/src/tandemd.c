@@ -6,20 +6,27 @@
  * it never forks into the background. Start order: read and check the
  * configuration, set up logging, mime_init, bind the listeners (as root),
  * write the pid file, drop to run_user, open the storage (starts the group
- * committer, creates the schema), start the workers, serve. SIGTERM/SIGINT:
- * stop listening, let sessions in DATA or waiting on a commit finish (at most
+ * committer, creates the schema), start the workers, start the change
+ * listener (PostgreSQL: other processes' changes reach mailbox-events),
+ * serve. SIGTERM/SIGINT: stop the change listener, stop listening, let sessions in DATA or waiting on a commit finish (at most
  * shutdown_timeout), close the rest, drain the committer, exit 0. SIGHUP:
- * reopen the log.
+ * reopen the log and reload the TLS certificate and key (new connections
+ * get the new ones, sessions keep theirs; a bad pair keeps the old one).
  */
 #include "buf.h"
 #include "config.h"
 #include "listener.h"
 #include "lmtp/lmtp.h"
 #include "imap/imap.h"
+#include "auth-service.h"
+#include "postfix/sasl.h"
+#include "postfix/socketmap.h"
 #include "log.h"
+#include "mailbox-events.h"
 #include "mime.h"
 #include "net.h"
 #include "storage.h"
+#include "tls.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -62,8 +69,13 @@ struct tandemd {
 	struct event_base *base;
 	struct lmtp_service *lmtp;
 	struct imap_service *imap; /* NULL when imap_listen is empty */
+	struct sasl_service *sasl; /* NULL when sasl_listen is empty */
+	struct socketmap_service *socketmap; /* NULL when socketmap_listen is empty */
+	struct auth_service *auth; /* password checks and lookups, off the loops */
 	struct net_server *net;
+	struct tls_context *tls;   /* NULL when tls_cert_file is empty */
 	struct storage *storage;
+	struct storage_listener *listener; /* changes by other processes (PostgreSQL) */
 	struct event *signals[3];
 	struct event *shutdown_timer;
 	bool stopping;
@@ -149,6 +161,27 @@ static int tandemd_config_check(const struct tandem_config *cfg, char **error_r)
 		free(error);
 		return -1;
 	}
+	if (cfg->imaps_listen[0] != '\0' &&
+	    net_listen_specs_parse(cfg->imaps_listen, specs, NET_LISTENERS_MAX, &count, &error) < 0) {
+		*error_r = xasprintf("imaps_listen: %s", error);
+		free(error);
+		return -1;
+	}
+	if (cfg->imaps_listen[0] != '\0' && cfg->tls_cert_file[0] == '\0') {
+		*error_r = xasprintf("imaps_listen: implicit TLS needs tls_cert_file and tls_key_file");
+		return -1;
+	}
+	if ((cfg->tls_cert_file[0] == '\0') != (cfg->tls_key_file[0] == '\0')) {
+		*error_r = xasprintf("%s: set tls_cert_file and tls_key_file together",
+				     cfg->tls_cert_file[0] == '\0' ? "tls_key_file" : "tls_cert_file");
+		return -1;
+	}
+	int tls_version;
+	if (tls_protocol_parse(cfg->tls_min_protocol, &tls_version) < 0) {
+		*error_r = xasprintf("tls_min_protocol: '%s' is not TLSv1.2 or TLSv1.3",
+				     cfg->tls_min_protocol);
+		return -1;
+	}
 	if (cfg->imap_idle_timeout == 0 || cfg->imap_idle_timeout > 86400 ||
 	    cfg->imap_preauth_timeout == 0 || cfg->imap_preauth_timeout > 3600) {
 		*error_r = xasprintf("imap_%s_timeout: out of range", cfg->imap_preauth_timeout == 0 ||
@@ -228,6 +261,26 @@ static int tandemd_load_config(struct tandemd *d)
 	return 0;
 }
 
+static void tandemd_tls_settings(const struct tandemd *d, struct tls_settings *set)
+{
+	set->cert_file = d->cfg.tls_cert_file;
+	set->key_file = d->cfg.tls_key_file;
+	set->min_protocol = d->cfg.tls_min_protocol;
+	set->ciphers = d->cfg.tls_ciphers;
+	set->ciphersuites = d->cfg.tls_ciphersuites;
+}
+
+/* The TLS context when a certificate is configured (d->tls stays NULL
+ * otherwise). *error_r allocated. */
+static int tandemd_tls_create(struct tandemd *d, char **error_r)
+{
+	if (d->cfg.tls_cert_file[0] == '\0')
+		return 0;
+	struct tls_settings set;
+	tandemd_tls_settings(d, &set);
+	return tls_context_create(&set, &d->tls, error_r);
+}
+
 static void tandemd_storage_settings(const struct tandemd *d, struct storage_settings *set)
 {
 	memset(set, 0, sizeof(*set));
@@ -247,6 +300,14 @@ static int tandemd_test_config(struct tandemd *d)
 	struct storage_conn *conn = NULL;
 	const char *error;
 	int version = 0;
+
+	char *tls_error = NULL;
+	if (tandemd_tls_create(d, &tls_error) < 0) {
+		tandemd_config_error(d->config_path, tls_error);
+		free(tls_error);
+		return -1;
+	}
+	tls_context_free(&d->tls);
 
 	tandemd_storage_settings(d, &set);
 	if (storage_init_nocommitter(&set, &storage, &error) != 0) {
@@ -382,12 +443,22 @@ static void tandemd_begin_shutdown(struct tandemd *d, const char *signal_name)
 	evtimer_add(d->shutdown_timer, &tv);
 }
 
-/* SIGHUP hook for TLS material: when TLS lands, re-read the certificates and
- * keys here into a new context and swap it in for new connections only
- * (sessions keep theirs); on error keep the old one and log. Nothing yet. */
+/* SIGHUP: re-read the certificate and key into a new SSL_CTX and swap it
+ * in for new connections only (sessions keep theirs); on error keep the
+ * old one and log. */
 static void tandemd_reload_tls(struct tandemd *d)
 {
-	(void)d;
+	if (d->tls == NULL)
+		return;
+	char *error = NULL;
+	if (tls_context_reload(d->tls, &error) < 0) {
+		log_error(NULL, "tandemd", "tls_reload_failed", "error=\"%s\" kept=old", error);
+		free(error);
+		return;
+	}
+	char subject[256];
+	tls_context_subject(d->tls, subject, sizeof(subject));
+	log_info(NULL, "tandemd", "tls_reloaded", "subject=\"%s\"", subject);
 }
 
 /* SIGHUP: reopen the log (syslog reconnects), then the TLS hook. */
@@ -416,6 +487,17 @@ static void tandemd_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* ---- run ---- */
+
+/* The change listener's callback (its own thread): another process (or
+ * this one) committed a change to mailbox_id; tell the sessions here. */
+static void tandemd_mailbox_changed(int64_t mailbox_id, void *context)
+{
+	(void)context;
+	if (mailbox_id == STORAGE_CHANGED_ALL)
+		mailbox_events_changed_all();
+	else
+		mailbox_events_changed(mailbox_id);
+}
 
 static int tandemd_start(struct tandemd *d)
 {
@@ -448,23 +530,57 @@ static int tandemd_start(struct tandemd *d)
 
 	d->lmtp = lmtp_service_create(&lmtp_set);
 	d->net = net_server_create(&net_set);
+	/* read while still root: the key is often readable by root only */
+	if (tandemd_tls_create(d, &error) < 0) {
+		log_error(NULL, "tandemd", "tls_failed", "error=\"%s\"", error);
+		free(error);
+		return -1;
+	}
+	net_server_set_tls(d->net, d->tls);
 	if (net_server_listen(d->net, lmtp_service_net(d->lmtp), d->cfg.lmtp_listen, &error) < 0) {
 		log_error(NULL, "tandemd", "listen_failed", "error=\"%s\"", error);
 		free(error);
 		return -1;
 	}
-	if (d->cfg.imap_listen[0] != '\0') {
+	if (d->cfg.imap_listen[0] != '\0' || d->cfg.imaps_listen[0] != '\0') {
 		struct imap_settings imap_set = {
 			.hostname = d->hostname,
 			.allow_plaintext_auth = d->cfg.imap_allow_plaintext_auth,
+			.plaintext_auth_loopback = d->cfg.plaintext_auth_loopback,
 			.idle_timeout_secs = (unsigned)d->cfg.imap_idle_timeout,
 			.preauth_timeout_secs = (unsigned)d->cfg.imap_preauth_timeout,
 			.max_literal_size = d->cfg.imap_max_literal_size,
 			.max_output_buffer = d->cfg.imap_max_output_buffer,
 		};
 		d->imap = imap_service_create(&imap_set);
-		if (net_server_listen(d->net, imap_service_net(d->imap), d->cfg.imap_listen,
+		if ((d->cfg.imap_listen[0] != '\0' &&
+		     net_server_listen(d->net, imap_service_net(d->imap), d->cfg.imap_listen,
+				       &error) < 0) ||
+		    (d->cfg.imaps_listen[0] != '\0' &&
+		     net_server_listen_tls(d->net, imap_service_net(d->imap), d->cfg.imaps_listen,
+					   &error) < 0)) {
+			log_error(NULL, "tandemd", "listen_failed", "error=\"%s\"", error);
+			free(error);
+			return -1;
+		}
+	}
+	if (d->cfg.sasl_listen[0] != '\0') {
+		struct sasl_settings sasl_set = {
+			.allow_plaintext = d->cfg.imap_allow_plaintext_auth,
+			.plaintext_loopback = d->cfg.plaintext_auth_loopback,
+		};
+		d->sasl = sasl_service_create(&sasl_set);
+		if (net_server_listen(d->net, sasl_service_net(d->sasl), d->cfg.sasl_listen,
 				      &error) < 0) {
+			log_error(NULL, "tandemd", "listen_failed", "error=\"%s\"", error);
+			free(error);
+			return -1;
+		}
+	}
+	if (d->cfg.socketmap_listen[0] != '\0') {
+		d->socketmap = socketmap_service_create();
+		if (net_server_listen(d->net, socketmap_service_net(d->socketmap),
+				      d->cfg.socketmap_listen, &error) < 0) {
 			log_error(NULL, "tandemd", "listen_failed", "error=\"%s\"", error);
 			free(error);
 			return -1;
@@ -481,9 +597,36 @@ static int tandemd_start(struct tandemd *d)
 		return -1;
 	}
 	lmtp_service_set_storage(d->lmtp, d->storage);
+	struct auth_service_settings auth_set = {
+		.threads = (unsigned)d->cfg.auth_threads,
+		.log_attempts = d->cfg.auth_log_days > 0,
+		.log_days = (unsigned)d->cfg.auth_log_days,
+		.default_domain = d->cfg.auth_default_domain,
+		.ldap_domains_dir = d->cfg.ldap_domains_dir,
+	};
+	auth_throttle_settings_default(&auth_set.throttle);
+	auth_set.throttle.base_delay_ms = (unsigned)d->cfg.auth_failure_delay_ms;
+	auth_set.throttle.max_address_delay_ms = (unsigned)d->cfg.auth_failure_delay_max_ms;
+	auth_set.throttle.max_account_delay_ms = (unsigned)d->cfg.auth_failure_delay_max_ms / 2;
+	if (auth_service_create(d->storage, &auth_set, &d->auth, &error) < 0) {
+		log_error(NULL, "tandemd", "auth_failed", "error=\"%s\"", error);
+		free(error);
+		return -1;
+	}
+	if (d->imap != NULL)
+		imap_service_set_auth(d->imap, d->auth);
+	if (d->sasl != NULL)
+		sasl_service_set_auth(d->sasl, d->auth);
+	if (d->socketmap != NULL)
+		socketmap_service_set_auth(d->socketmap, d->auth);
 	if (net_server_start(d->net, d->base, d->storage, &error) < 0) {
 		log_error(NULL, "tandemd", "start_failed", "error=\"%s\"", error);
 		free(error);
+		return -1;
+	}
+	if (storage_listener_start(d->storage, tandemd_mailbox_changed, d, &d->listener,
+				   &storage_error) < 0) {
+		log_error(NULL, "tandemd", "start_failed", "error=\"%s\"", storage_error);
 		return -1;
 	}
 
@@ -510,12 +653,15 @@ static int tandemd_start(struct tandemd *d)
 /* Stop in order; safe after a partial start. */
 static void tandemd_stop(struct tandemd *d)
 {
+	storage_listener_stop(&d->listener);
 	if (d->net != NULL) {
 		net_server_stop_listening(d->net);
 		/* sessions still open lose their connection; a delivery still in
 		 * the committer keeps its session until the callback */
 		net_server_stop_workers(d->net);
 	}
+	/* answers still queued go to the stopped workers' queues (run below) */
+	auth_service_free(&d->auth);
 	if (d->storage != NULL)
 		storage_deinit(&d->storage); /* finishes what was queued */
 	if (d->net != NULL) {
@@ -524,6 +670,9 @@ static void tandemd_stop(struct tandemd *d)
 	}
 	lmtp_service_free(&d->lmtp);
 	imap_service_free(&d->imap);
+	sasl_service_free(&d->sasl);
+	socketmap_service_free(&d->socketmap);
+	tls_context_free(&d->tls);
 	for (size_t i = 0; i < sizeof(d->signals) / sizeof(d->signals[0]); i++)
 		if (d->signals[i] != NULL)
 			event_free(d->signals[i]);

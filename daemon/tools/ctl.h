@@ -80,9 +80,12 @@ int ctl_mailbox_list(struct ctl_context *ctx, int argc, char **argv);
 int ctl_mailbox_create(struct ctl_context *ctx, int argc, char **argv);
 int ctl_mailbox_delete(struct ctl_context *ctx, int argc, char **argv);
 int ctl_mailbox_rename(struct ctl_context *ctx, int argc, char **argv);
+int ctl_mailbox_acl(struct ctl_context *ctx, int argc, char **argv);
 
 int ctl_import(struct ctl_context *ctx, int argc, char **argv);
 int ctl_export(struct ctl_context *ctx, int argc, char **argv);
+
+int ctl_auth_failures(struct ctl_context *ctx, int argc, char **argv);
 
 int ctl_check(struct ctl_context *ctx, int argc, char **argv);
 int ctl_migrate(struct ctl_context *ctx, int argc, char **argv);

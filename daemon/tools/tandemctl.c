@@ -66,12 +66,19 @@ static const struct ctl_verb ctl_verbs[] = {
 	  "Delete a folder and its mail.", 0 },
 	{ "mailbox", "rename", ctl_mailbox_rename, "USER NAME NEWNAME",
 	  "Rename a folder and the folders below it.", 0 },
+	{ "mailbox", "acl", ctl_mailbox_acl,
+	  "list|set|delete USER NAME [IDENTIFIER [RIGHTS]]",
+	  "Show or change who else may use a folder: IDENTIFIER is a user's address, 'anyone' "
+	  "or 'authenticated'; RIGHTS are RFC 4314 letters of lrswipkxtea ('' removes). list "
+	  "prints IDENTIFIER RIGHTS (tab-separated), the owner first.", 0 },
 	{ "import", NULL, ctl_import, "USER PATH [--folder NAME]",
 	  "Import a Maildir++ tree, an mbox file or a directory of .mbox files (as export "
 	  "writes) into INBOX or NAME; failed messages are reported and the rest imported.",
 	  CTL_VERB_COMMITTER },
 	{ "export", NULL, ctl_export, "USER DIR",
 	  "Write each folder to DIR/<folder>.mbox (mboxrd); never overwrites.", 0 },
+	{ "auth", "failures", ctl_auth_failures, "[--user ADDRESS] [--hours N] [--limit N] [--all]",
+	  "List recent failed logins (with --all also successful ones) from the auth log, newest first.", 0 },
 	{ "check", NULL, ctl_check, "[--repair]",
 	  "Check reference counts, orphans, UIDs, modseqs and quota usage; --repair fixes "
 	  "what it finds. Exit 1 while problems remain.", 0 },

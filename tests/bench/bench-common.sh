@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# bench-common.sh - what the benchmarks (tests/bench/lmtp, tests/bench/imap)
-# share: messages, a scratch directory with cleanup, free ports, waiting for
-# and stopping servers, tandemd's setup (config, schema, bench users),
+# bench-common.sh - what the benchmarks (tests/bench/lmtp, tests/bench/imap,
+# tests/bench/imap-idle) share: messages, a scratch directory with cleanup,
+# free ports, waiting for and stopping servers, tandemd's setup (config,
+# schema, bench users),
 # Dovecot's installation and the common part of its configuration, memory
 # sampling and result-line parsing.
 #
@@ -94,6 +95,8 @@ stop_pid() {
 # setup_tandemd NAME DRIVER [EXTRA_CONFIG_LINE...]: config, schema, domain and
 # users in $TMP/NAME; the LMTP port goes to $TMP/NAME/port. BENCH_TITLE names
 # the benchmark in the config's first comment.
+# BENCH_MAX_CONNS_PER_ADDRESS (default 4096) is its
+# max_connections_per_address: every bench client comes from 127.0.0.1.
 setup_tandemd() {
 	local name=$1 driver=$2 dir=$TMP/$1 uri=""
 	shift 2
@@ -118,7 +121,7 @@ worker_threads = 0
 hostname = bench.tandem.test
 log_target = stderr
 log_level = info
-max_connections_per_address = 4096
+max_connections_per_address = ${BENCH_MAX_CONNS_PER_ADDRESS:-4096}
 max_message_size = 50M
 EOF2
 		[ $# -eq 0 ] || printf '%s\n' "$@"

@@ -21,6 +21,16 @@
  * N connections have selected INBOX, holds them silent for T seconds, then
  * logs out: the benchmark measures the server's memory meanwhile.
  *
+ * With -D (IDLE mode, tests/bench/imap-idle) each connection also sends
+ * IDLE after SELECT; "ready N" when all N are idling (got the "+"); they
+ * hold T seconds counting the EXISTS the server pushes (a delivery made
+ * meanwhile), then DONE and LOGOUT, and a line "idle conns=N idling=N
+ * pushes=P conns_pushed=C ..." is printed instead of the operation table.
+ *
+ * At most R connections (-R, default 200) are being set up at once; the
+ * next one connects when one is ready, so thousands of connections do not
+ * overrun the server's listen backlog.
+ *
  * It must never retry: a failed operation is counted, not repeated. Exit
  * status 0 when no operation failed and no connection broke. */
 #include <event2/buffer.h>
@@ -71,6 +81,9 @@ enum conn_state {
 	CONN_OP,         /* an operation's command sent: waiting for its tag */
 	CONN_APPEND_CONT, /* APPEND sent: waiting for the + continuation */
 	CONN_EXPUNGE_STORE, /* UID STORE \Deleted sent; EXPUNGE comes next */
+	CONN_IDLE_CONT,  /* IDLE sent: waiting for the + continuation */
+	CONN_IDLING,     /* idling (-D); counted ready */
+	CONN_IDLE_DONE,  /* DONE sent: waiting for IDLE's tagged reply */
 	CONN_LOGOUT,
 	CONN_DONE,
 };
@@ -87,6 +100,8 @@ struct load_settings {
 	unsigned window;
 	unsigned reply_timeout_s;
 	bool idle;
+	bool idle_cmd;           /* -D: IDLE after SELECT */
+	unsigned ramp;           /* -R: connections being set up at once */
 	bool verbose;
 };
 
@@ -104,6 +119,9 @@ struct load_context {
 	struct load_conn *conns;
 	unsigned conns_open;
 	unsigned conns_ready;
+	unsigned conns_started;  /* connections begun (ramp) */
+	unsigned settling;       /* begun, neither ready nor closed */
+	struct sockaddr_in addr;
 	bool running;            /* the timed phase has started */
 	bool stopping;           /* the timed phase is over: log out */
 	struct timespec start, stop;
@@ -130,6 +148,8 @@ struct load_conn {
 	uint32_t appended[MAX_APPENDED];
 	unsigned appended_count;
 	uint32_t pending_uid;    /* the UID the expunge operation is deleting */
+	bool settled;            /* ready or closed: no longer in the ramp */
+	unsigned pushes;         /* EXISTS increases seen while idling (-D) */
 };
 
 static uint64_t splitmix64(uint64_t *x)
@@ -167,6 +187,24 @@ static void stats_add(struct op_stats *st, double ms)
 	st->latency_ms[st->count++] = ms;
 }
 
+static void load_maybe_start(struct load_context *ctx);
+static void load_connect_more(struct load_context *ctx);
+
+/* The connection is ready or gone: let the next one connect. */
+static void conn_settle(struct load_conn *conn)
+{
+	if (conn->settled)
+		return;
+	conn->settled = true;
+	conn->ctx->settling--;
+	load_connect_more(conn->ctx);
+}
+
+static bool conn_is_ready(const struct load_conn *conn)
+{
+	return conn->state == CONN_READY || conn->state == CONN_IDLING;
+}
+
 static void conn_close(struct load_conn *conn)
 {
 	struct load_context *ctx = conn->ctx;
@@ -176,11 +214,10 @@ static void conn_close(struct load_conn *conn)
 	bufferevent_free(conn->bev);
 	conn->bev = NULL;
 	ctx->conns_open--;
+	conn_settle(conn);
 	if (ctx->conns_open == 0)
 		event_base_loopexit(ctx->base, NULL);
 }
-
-static void load_maybe_start(struct load_context *ctx);
 
 static void conn_fail(struct load_conn *conn, const char *why)
 {
@@ -189,7 +226,7 @@ static void conn_fail(struct load_conn *conn, const char *why)
 	snprintf(what, sizeof(what), "connection %u: %s", conn->id, why);
 	note_failure(ctx, what);
 	ctx->disconnects++;
-	bool was_ready = conn->state == CONN_READY;
+	bool was_ready = conn_is_ready(conn);
 	conn_close(conn);
 	if (was_ready)
 		ctx->conns_ready--;
@@ -343,22 +380,27 @@ static void load_stop_cb(evutil_socket_t fd, short what, void *context)
 	clock_gettime(CLOCK_MONOTONIC, &ctx->stop);
 	for (unsigned i = 0; i < ctx->set.conns; i++) {
 		struct load_conn *conn = &ctx->conns[i];
-		if (conn->state == CONN_READY)
+		if (conn->state == CONN_READY) {
 			conn_logout(conn); /* idle mode; busy ones log out after their op */
+		} else if (conn->state == CONN_IDLING) {
+			conn->state = CONN_IDLE_DONE;
+			evbuffer_add(bufferevent_get_output(conn->bev), "DONE\r\n", 6);
+		}
 	}
 }
 
 /* When every open connection has selected INBOX, start the timed phase. */
 static void load_maybe_start(struct load_context *ctx)
 {
-	if (ctx->running || ctx->conns_open == 0 || ctx->conns_ready < ctx->conns_open)
+	if (ctx->running || ctx->conns_open == 0 || ctx->conns_ready < ctx->conns_open ||
+	    ctx->conns_started < ctx->set.conns)
 		return;
 	ctx->running = true;
 	clock_gettime(CLOCK_MONOTONIC, &ctx->start);
 	struct timeval tv = { .tv_sec = ctx->set.seconds, .tv_usec = 0 };
 	ctx->timer = evtimer_new(ctx->base, load_stop_cb, ctx);
 	evtimer_add(ctx->timer, &tv);
-	if (ctx->set.idle) {
+	if (ctx->set.idle || ctx->set.idle_cmd) {
 		printf("ready %u\n", ctx->conns_ready);
 		fflush(stdout);
 		return;
@@ -397,11 +439,25 @@ static void conn_tagged(struct load_conn *conn, const char *status, const char *
 			conn_setup_failed(conn, line);
 			return;
 		}
+		if (ctx->set.idle_cmd) {
+			conn->state = CONN_IDLE_CONT;
+			conn_command(conn, "IDLE");
+			return;
+		}
 		conn->state = CONN_READY;
 		ctx->conns_ready++;
 		if (ctx->set.idle)
 			bufferevent_set_timeouts(conn->bev, NULL, NULL);
+		conn_settle(conn);
 		load_maybe_start(ctx);
+		return;
+	case CONN_IDLE_CONT: /* refused */
+	case CONN_IDLE_DONE:
+		if (!ok) {
+			conn_setup_failed(conn, line);
+			return;
+		}
+		conn_logout(conn);
 		return;
 	case CONN_EXPUNGE_STORE:
 		if (!ok) {
@@ -422,6 +478,7 @@ static void conn_tagged(struct load_conn *conn, const char *status, const char *
 		return;
 	case CONN_GREETING:
 	case CONN_READY:
+	case CONN_IDLING:
 	case CONN_DONE:
 		return;
 	}
@@ -445,6 +502,12 @@ static void conn_line(struct load_conn *conn, const char *line)
 		if (conn->state == CONN_APPEND_CONT) {
 			conn->state = CONN_OP;
 			conn_send_append_body(conn);
+		} else if (conn->state == CONN_IDLE_CONT) {
+			conn->state = CONN_IDLING;
+			conn->ctx->conns_ready++;
+			bufferevent_set_timeouts(conn->bev, NULL, NULL);
+			conn_settle(conn);
+			load_maybe_start(conn->ctx);
 		}
 		return;
 	}
@@ -452,8 +515,11 @@ static void conn_line(struct load_conn *conn, const char *line)
 		unsigned long n;
 		char word[16];
 		if (sscanf(line, "* %lu %15s", &n, word) == 2) {
-			if (strcmp(word, "EXISTS") == 0)
+			if (strcmp(word, "EXISTS") == 0) {
+				if (conn->state == CONN_IDLING && n > conn->exists)
+					conn->pushes++;
 				conn->exists = (unsigned)n;
+			}
 			else if (strcmp(word, "EXPUNGE") == 0 && conn->exists > 0)
 				conn->exists--;
 		} else if (strncmp(line, "* BYE", 5) == 0 && conn->state != CONN_LOGOUT) {
@@ -544,6 +610,29 @@ static void conn_event_cb(struct bufferevent *bev, short events, void *context)
 	conn_fail(conn, why);
 }
 
+/* Begin connections until R are being set up or all N have begun. */
+static void load_connect_more(struct load_context *ctx)
+{
+	const struct load_settings *set = &ctx->set;
+	struct timeval reply_tv = { .tv_sec = set->reply_timeout_s, .tv_usec = 0 };
+	while (ctx->conns_started < set->conns && ctx->settling < set->ramp) {
+		unsigned i = ctx->conns_started++;
+		struct load_conn *conn = &ctx->conns[i];
+		conn->ctx = ctx;
+		conn->id = i;
+		conn->rng = set->seed * 1000003ULL + i;
+		conn->bev = bufferevent_socket_new(ctx->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		bufferevent_setcb(conn->bev, conn_read_cb, NULL, conn_event_cb, conn);
+		bufferevent_set_timeouts(conn->bev, &reply_tv, NULL);
+		bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+		ctx->conns_open++;
+		ctx->settling++;
+		if (bufferevent_socket_connect(conn->bev, (struct sockaddr *)&ctx->addr,
+					       sizeof(ctx->addr)) < 0)
+			conn_fail(conn, "connect failed");
+	}
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -565,13 +654,28 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: imap-load -p PORT [-h HOST] [-c CONNS] [-T SECONDS] [-u USERS]\n"
 		"                 [-f USER_FORMAT] [-P PASSWORD] [-S SEED] [-w WINDOW]\n"
-		"                 [-r SECONDS] [-I] [-v]\n"
+		"                 [-r SECONDS] [-R CONNS] [-I | -D] [-v]\n"
 		"  -T  length of the timed phase (idle mode: how long to hold), default 10\n"
 		"  -f  login name printf format with one %%u, default user%%04u@bench.test\n"
 		"  -w  messages per FETCH window, default 20\n"
 		"  -r  a connection waits this long for a reply (default 60)\n"
-		"  -I  idle mode: log in, select, print \"ready N\", hold T seconds\n");
+		"  -R  connections being set up at once, default 200\n"
+		"  -I  idle mode: log in, select, print \"ready N\", hold T seconds\n"
+		"  -D  IDLE mode: as -I, and IDLE; count the EXISTS pushed meanwhile\n");
 	exit(2);
+}
+
+static void print_idle_results(struct load_context *ctx)
+{
+	unsigned pushes = 0, pushed = 0;
+	for (unsigned i = 0; i < ctx->set.conns; i++) {
+		pushes += ctx->conns[i].pushes;
+		pushed += ctx->conns[i].pushes > 0;
+	}
+	printf("idle conns=%u idling=%u pushes=%u conns_pushed=%u disconnects=%u "
+	       "setup_failed=%u\n",
+	       ctx->set.conns, ctx->running ? ctx->conns_ready : 0, pushes, pushed,
+	       ctx->disconnects, ctx->setup_failed);
 }
 
 static void print_results(struct load_context *ctx)
@@ -611,8 +715,9 @@ int main(int argc, char **argv)
 	set->seed = 2033;
 	set->window = 20;
 	set->reply_timeout_s = 60;
+	set->ramp = 200;
 	int opt;
-	while ((opt = getopt(argc, argv, "h:p:c:T:u:f:P:S:w:r:Iv")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:c:T:u:f:P:S:w:r:R:IDv")) != -1) {
 		switch (opt) {
 		case 'h': set->host = optarg; break;
 		case 'p': set->port = atoi(optarg); break;
@@ -625,17 +730,21 @@ int main(int argc, char **argv)
 		case 'w': set->window = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'r': set->reply_timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'I': set->idle = true; break;
+		case 'D': set->idle_cmd = true; break;
+		case 'R': set->ramp = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'v': set->verbose = true; break;
 		default: usage();
 		}
 	}
 	if (optind != argc || set->port <= 0 || set->port > 65535 || set->conns == 0 ||
 	    set->conns > MAX_CONNS || set->users == 0 || set->window == 0 || set->seconds == 0 ||
+	    set->ramp == 0 || (set->idle && set->idle_cmd) ||
 	    strchr(set->password, '"') != NULL || strchr(set->password, '\\') != NULL)
 		usage();
 
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)set->port) };
-	if (inet_pton(AF_INET, set->host, &sin.sin_addr) != 1) {
+	ctx.addr = (struct sockaddr_in){ .sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)set->port) };
+	if (inet_pton(AF_INET, set->host, &ctx.addr.sin_addr) != 1) {
 		fprintf(stderr, "imap-load: bad IPv4 address '%s'\n", set->host);
 		return 2;
 	}
@@ -645,26 +754,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "imap-load: out of memory\n");
 		return 2;
 	}
-	struct timeval reply_tv = { .tv_sec = set->reply_timeout_s, .tv_usec = 0 };
-	for (unsigned i = 0; i < set->conns; i++) {
-		struct load_conn *conn = &ctx.conns[i];
-		conn->ctx = &ctx;
-		conn->id = i;
-		conn->rng = set->seed * 1000003ULL + i;
-		conn->bev = bufferevent_socket_new(ctx.base, -1, BEV_OPT_CLOSE_ON_FREE);
-		bufferevent_setcb(conn->bev, conn_read_cb, NULL, conn_event_cb, conn);
-		bufferevent_set_timeouts(conn->bev, &reply_tv, NULL);
-		bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
-		ctx.conns_open++;
-		if (bufferevent_socket_connect(conn->bev, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-			conn_fail(conn, "connect failed");
-		}
-	}
+	load_connect_more(&ctx);
 	if (ctx.conns_open > 0)
 		event_base_dispatch(ctx.base);
 	if (ctx.running && !ctx.stopping)
 		clock_gettime(CLOCK_MONOTONIC, &ctx.stop);
-	if (!ctx.set.idle)
+	if (ctx.set.idle_cmd)
+		print_idle_results(&ctx);
+	else if (!ctx.set.idle)
 		print_results(&ctx);
 	if (ctx.first_failure[0] != '\0')
 		fprintf(stderr, "imap-load: first failure: %s\n", ctx.first_failure);

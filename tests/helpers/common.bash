@@ -44,8 +44,49 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# The PostgreSQL pass of tests/run-tests.sh exports TANDEM_TEST_BACKEND=pgsql
+# and TANDEM_TEST_PGSQL_SERVER (the URI of its scratch server's "tandem"
+# database); tandem_config then defaults every test to a database of its
+# own on that server, created by _tandem_pgsql_db and dropped by
+# tandem_stop_all.
+TANDEM_PGBIN=${TANDEM_PGBIN:-/usr/lib/postgresql/15/bin}
+
+# _tandem_pgsql_psql SQL: run SQL on the pass's server as its superuser.
+_tandem_pgsql_psql() {
+	"$TANDEM_PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$TANDEM_TEST_PGSQL_SERVER" -c "$1"
+}
+
+# _tandem_pgsql_db: this test's database (created once per test, C
+# collation as production databases use); sets TANDEM_PGSQL_DB and
+# TANDEM_PGSQL_DB_URI.
+_tandem_pgsql_db() {
+	[ "${TANDEM_PGSQL_DB_TEST:-}" = "$BATS_TEST_TMPDIR" ] && return 0
+	local name out
+	name=t_$$_$RANDOM$RANDOM
+	out=$(_tandem_pgsql_psql "CREATE DATABASE $name TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'" 2>&1) || {
+		echo "tandem_config: cannot create database $name: $out" >&2
+		return 1
+	}
+	TANDEM_PGSQL_DB=$name
+	# postgresql://[host]/DB?params -> the same with this test's database
+	TANDEM_PGSQL_DB_URI=$(sed -E "s#^(postgres(ql)?://[^/]*/)[^?]*#\1$name#" <<<"$TANDEM_TEST_PGSQL_SERVER")
+	TANDEM_PGSQL_DB_TEST=$BATS_TEST_TMPDIR
+}
+
+# _tandem_pgsql_drop: drop this test's database once its daemons stopped,
+# in teardown only (a test may stop and restart its daemons on the same
+# data, as it would keep its SQLite file). What is left goes with the
+# pass's server.
+_tandem_pgsql_drop() {
+	[ -n "${TANDEM_PGSQL_DB:-}" ] || return 0
+	[[ " ${FUNCNAME[*]} " == *" teardown "* ]] || return 0
+	_tandem_pgsql_psql "DROP DATABASE IF EXISTS $TANDEM_PGSQL_DB WITH (FORCE)" >/dev/null 2>&1
+	TANDEM_PGSQL_DB='' TANDEM_PGSQL_DB_URI='' TANDEM_PGSQL_DB_TEST=''
+}
+
 # tandem_config [key=value ...]: write $TANDEM_CONF for a scratch daemon.
-# Defaults: SQLite in the test's tmp dir, LMTP on a free 127.0.0.1 port and a
+# Defaults: SQLite in the test's tmp dir (or, in run-tests.sh's PostgreSQL
+# pass, a fresh database of its server), LMTP on a free 127.0.0.1 port and a
 # UNIX socket, IMAP on another free 127.0.0.1 port, debug log. Arguments
 # override or add keys. Sets TANDEM_DIR, TANDEM_CONF, TANDEM_LOG, LMTP_PORT,
 # LMTP_SOCKET, IMAP_PORT.
@@ -70,6 +111,11 @@ tandem_config() {
 		[log_level]=debug
 		[shutdown_timeout]=15
 	)
+	if [ "${TANDEM_TEST_BACKEND:-sqlite}" = pgsql ]; then
+		_tandem_pgsql_db || return 1
+		conf[database_driver]=pgsql
+		conf[pgsql_uri]=$TANDEM_PGSQL_DB_URI
+	fi
 	local kv
 	for kv in "$@"; do
 		[[ $kv == *=* ]] || { echo "tandem_config: '$kv' is not key=value" >&2; return 1; }
@@ -206,6 +252,7 @@ tandem_stop_all() {
 	for entry in "${TANDEM_STARTED[@]}"; do
 		tandem_stop "${entry%%:*}" || status=1
 	done
+	_tandem_pgsql_drop
 	return $status
 }
 

@@ -6,6 +6,7 @@
  * secret with an early-exit comparison.
  */
 #include "password.h"
+#include "base64.h"
 #include "storage.h"
 #include "xalloc.h"
 
@@ -131,21 +132,6 @@ static bool password_parse(const char *hash, const struct password_scheme **sche
 	return false;
 }
 
-static int password_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 static int password_hex_value(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
@@ -157,32 +143,21 @@ static int password_hex_value(unsigned char c)
 	return -1;
 }
 
-/* Standard base64 (padding optional) into out; -1 if malformed or too long. */
+/* Standard base64 (padding optional: stored hashes often lack it) into
+ * out; -1 if malformed or too long. */
 static int password_base64_decode(const char *in, unsigned char *out, size_t outsize,
 				  size_t *len_r)
 {
+	char padded[PASSWORD_DECODED_MAX * 2];
 	size_t len = strlen(in);
 	while (len > 0 && in[len - 1] == '=')
 		len--;
-	if (len % 4 == 1 || len / 4 * 3 + 3 > outsize)
+	if (len % 4 == 1 || len + 4 >= sizeof(padded) || BASE64_DECODED_MAX(len + 3) > outsize)
 		return -1;
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		int v = password_b64_value((unsigned char)in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	*len_r = n;
-	return 0;
+	memcpy(padded, in, len);
+	while (len % 4 != 0)
+		padded[len++] = '=';
+	return base64_decode(padded, len, out, len_r);
 }
 
 static int password_hex_decode(const char *in, unsigned char *out, size_t outsize, size_t *len_r)

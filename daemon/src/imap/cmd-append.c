@@ -5,10 +5,13 @@
  * quota enforced (NO [OVERQUOTA]). A missing mailbox gets NO [TRYCREATE].
  * The reply carries [APPENDUID uidvalidity uid-set]. When the mailbox is
  * the selected one the new messages join the view with "* n EXISTS".
- * Never creates a mailbox, never writes into another user's, and never
- * stores a part of a MULTIAPPEND.
+ * A message may come as a literal8 ~{n} (RFC 3516 BINARY): stored as it
+ * is, like any other. Another user's mailbox needs the i right (flags the
+ * rights do not cover are dropped, RFC 4314). Never creates a mailbox and
+ * never stores a part of a MULTIAPPEND.
  */
 #include "imap-commands.h"
+#include "imap-mailbox-access.h"
 #include "mime.h"
 #include "xalloc.h"
 
@@ -109,6 +112,12 @@ struct imap_append_msg {
 	struct storage_delivery_rcpt rcpt;
 };
 
+/* An APPEND message: a string or a literal8 (RFC 3516). */
+static bool imap_append_is_message(const struct imap_arg *arg)
+{
+	return imap_arg_is_string(arg) || (arg->type == IMAP_ARG_LITERAL && arg->literal8);
+}
+
 /* Split the arguments after the mailbox into messages: each is
  * [flag-list] [date-time] string. -1 after replying BAD. */
 static int imap_append_parse(struct imap_client_cmd *cmd, struct imap_append_msg *msgs,
@@ -124,14 +133,14 @@ static int imap_append_parse(struct imap_client_cmd *cmd, struct imap_append_msg
 			i++;
 		}
 		if (i + 1 < cmd->arg_count && cmd->args[i].type == IMAP_ARG_QUOTED &&
-		    imap_arg_is_string(&cmd->args[i + 1])) {
+		    imap_append_is_message(&cmd->args[i + 1])) {
 			if (imap_parse_datetime(cmd->args[i].str, &m->date) < 0) {
 				imap_cmd_bad(cmd, "bad APPEND date-time");
 				return -1;
 			}
 			i++;
 		}
-		if (i >= cmd->arg_count || !imap_arg_is_string(&cmd->args[i])) {
+		if (i >= cmd->arg_count || !imap_append_is_message(&cmd->args[i])) {
 			imap_cmd_bad(cmd, "bad APPEND flags or date-time");
 			return -1;
 		}
@@ -142,6 +151,24 @@ static int imap_append_parse(struct imap_client_cmd *cmd, struct imap_append_msg
 }
 
 /* Store every message in one transaction. -1 after replying NO. */
+/* RFC 4314 4: flags the rights do not allow are silently dropped (\Seen
+ * needs s, \Deleted t, the others and keywords w). */
+static void imap_append_acl_flags(struct imap_append_msg *msgs, size_t count, uint32_t rights)
+{
+	uint32_t allowed = STORAGE_FLAG_ANSWERED | STORAGE_FLAG_FLAGGED | STORAGE_FLAG_DRAFT;
+	if ((rights & STORAGE_ACL_WRITE) == 0)
+		allowed = 0;
+	if ((rights & STORAGE_ACL_SEEN) != 0)
+		allowed |= STORAGE_FLAG_SEEN;
+	if ((rights & STORAGE_ACL_DELMSG) != 0)
+		allowed |= STORAGE_FLAG_DELETED;
+	for (size_t i = 0; i < count; i++) {
+		msgs[i].flags &= allowed;
+		if ((rights & STORAGE_ACL_WRITE) == 0)
+			buf_reset(&msgs[i].keywords);
+	}
+}
+
 static int imap_append_store(struct imap_client_cmd *cmd, const struct storage_mailbox *mailbox,
 			     struct imap_append_msg *msgs, size_t count)
 {
@@ -161,7 +188,7 @@ static int imap_append_store(struct imap_client_cmd *cmd, const struct storage_m
 	struct storage_delivery *deliveries = xcalloc(count, sizeof(*deliveries));
 	for (size_t i = 0; i < count; i++) {
 		msgs[i].rcpt = (struct storage_delivery_rcpt){
-			.user_id = session->user_id,
+			.user_id = mailbox->user_id, /* the owner's (shared mailboxes) */
 			.mailbox = mailbox->name,
 			.flags = msgs[i].flags,
 			.enforce_quota = true,
@@ -199,20 +226,18 @@ void imap_cmd_append(struct imap_client_cmd *cmd)
 	for (size_t i = 0; i < cmd->arg_count; i++)
 		buf_init(&msgs[i].keywords);
 	if (imap_append_parse(cmd, msgs, &count) < 0 ||
-	    imap_arg_mailbox(cmd, &cmd->args[0], &name) < 0)
+	    imap_session_arg_mailbox(cmd, &cmd->args[0], &name) < 0)
 		goto out;
-	struct storage_mailbox mailbox;
+	struct imap_mailbox_access access;
 	const char *error = NULL;
-	enum storage_result ret = storage_mailbox_get(imap_storage(session), session->user_id,
-						      (const char *)name.data, &mailbox, &error);
-	if (ret == STORAGE_ERR_NOTFOUND) {
-		imap_cmd_no(cmd, "[TRYCREATE] no such mailbox");
+	enum imap_access_status access_status = imap_mailbox_access_get(
+		session, (const char *)name.data, STORAGE_ACL_INSERT, &access);
+	if (access_status != IMAP_ACCESS_OK) {
+		imap_mailbox_access_reply(cmd, access_status, &access, true);
 		goto out;
 	}
-	if (ret != STORAGE_OK) {
-		imap_cmd_storage_error(cmd, ret, error);
-		goto out;
-	}
+	struct storage_mailbox mailbox = access.mailbox;
+	imap_append_acl_flags(msgs, count, access.rights);
 	if (imap_append_store(cmd, &mailbox, msgs, count) < 0)
 		goto out;
 	uint32_t *new_uids = xcalloc(count, sizeof(*new_uids));
@@ -239,8 +264,12 @@ void imap_cmd_append(struct imap_client_cmd *cmd)
 	imap_view_changed(session, mailbox.id); /* other sessions: EXISTS */
 	imap_append_uid_set(&uids, new_uids, count); /* uids are ascending */
 	free(new_uids);
-	imap_cmd_ok(cmd, "[APPENDUID %u %s] APPEND completed", mailbox.uidvalidity,
-		    (const char *)uids.data);
+	/* no UIDs of a mailbox the user may not read (an i-only drop box) */
+	if ((access.rights & STORAGE_ACL_READ) == 0)
+		imap_cmd_ok(cmd, "APPEND completed");
+	else
+		imap_cmd_ok(cmd, "[APPENDUID %u %s] APPEND completed", mailbox.uidvalidity,
+			    (const char *)uids.data);
 out:
 	for (size_t i = 0; i < cmd->arg_count; i++) {
 		buf_free(&msgs[i].keywords);

@@ -2,13 +2,17 @@
  * SASL mechanisms PLAIN (RFC 4616) and LOGIN, with an initial response
  * (SASL-IR, RFC 4959) or through "+" continuations.
  *
- * Plaintext passwords only over a connection from loopback (TLS comes
- * later) unless imap_allow_plaintext_auth. Never logs a password, never
- * keeps one after the check (buffers are wiped), never says whether the
- * user exists.
+ * Plaintext passwords only over TLS or from loopback unless
+ * imap_allow_plaintext_auth. The check itself (SQL or LDAP, throttled,
+ * logged) is the auth service's, on its own threads: the session reads no
+ * further command until the answer. Never logs a password, never keeps one
+ * after the check (buffers are wiped), never says whether the user exists.
  */
 #include "imap-commands.h"
-#include "password.h"
+#include "auth-service.h"
+#include "base64.h"
+#include "sasl-plain.h"
+#include "connection.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -20,71 +24,64 @@
 /* Longest base64 SASL response accepted (user + password + authzid). */
 #define IMAP_SASL_RESPONSE_MAX 2048
 
-/* Standard base64 (RFC 4648) with padding; -1 when malformed. out must
- * hold len / 4 * 3 + 1 bytes. */
-static int imap_base64_decode(const char *in, size_t len, unsigned char *out, size_t *out_len_r)
+/* A LOGIN/AUTHENTICATE waiting for the auth service. */
+struct imap_auth_wait {
+	struct imap_session *session;
+	char tag[IMAP_TAG_MAX + 1];
+	char mech[8];
+};
+
+/* The auth service answered (on this session's worker). */
+static void imap_auth_done(const struct auth_reply *reply, void *context)
 {
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	if (len % 4 != 0)
-		return -1;
-	size_t n = 0;
-	for (size_t i = 0; i < len; i += 4) {
-		uint32_t v = 0;
-		int pad = 0;
-		for (size_t k = 0; k < 4; k++) {
-			char c = in[i + k];
-			const char *p = c != '\0' ? strchr(alphabet, c) : NULL;
-			if (c == '=' && i + 4 == len && k >= 2) {
-				pad++;
-				v <<= 6;
-				continue;
-			}
-			if (p == NULL || pad > 0)
-				return -1;
-			v = (v << 6) | (uint32_t)(p - alphabet);
+	struct imap_auth_wait *wait = context;
+	struct imap_session *session = wait->session;
+	struct imap_client_cmd cmd = { .session = session, .tag = wait->tag, .name = "LOGIN" };
+	session->auth_pending = false;
+	if (session->conn != NULL) {
+		if (reply->result == AUTH_RESULT_OK) {
+			imap_session_login(session, reply->user, wait->mech);
+			imap_cmd_ok(&cmd, "[CAPABILITY %s] logged in", imap_capabilities(session));
+		} else if (reply->result == AUTH_RESULT_TEMPFAIL) {
+			imap_cmd_no(&cmd, "[UNAVAILABLE] temporary failure, try again later");
+		} else {
+			session->auth_failures++;
+			imap_cmd_no(&cmd, "[AUTHENTICATIONFAILED] Authentication failed.");
+			if (session->auth_failures >= IMAP_AUTH_FAILURES_MAX)
+				imap_session_bye(session, "too many failed logins", "auth failures");
 		}
-		out[n++] = (unsigned char)(v >> 16);
-		if (pad < 2)
-			out[n++] = (unsigned char)(v >> 8);
-		if (pad < 1)
-			out[n++] = (unsigned char)v;
+		imap_session_resume(session);
 	}
-	out[n] = '\0';
-	*out_len_r = n;
-	return 0;
+	imap_session_release(session);
+	free(wait);
 }
 
-/* Check user and password and reply. */
+/* Check user and password (off this worker's loop) and reply when the
+ * answer comes; no further command is read meanwhile. */
 static void imap_auth_check(struct imap_client_cmd *cmd, const char *user, const char *password,
 			    const char *mech)
 {
 	struct imap_session *session = cmd->session;
-	char address[STORAGE_ADDRESS_MAX + 1], printable[STORAGE_ADDRESS_MAX + 8];
-	const char *error = NULL;
-	log_printable(user, strlen(user), printable, sizeof(printable));
-	struct storage_user *su = xcalloc(1, sizeof(*su));
-	enum storage_result ret = STORAGE_ERR_NOTFOUND;
-	if (strlen(password) <= PASSWORD_PLAIN_MAX &&
-	    storage_address_normalize(user, address, sizeof(address), &error) == 0)
-		ret = storage_user_get(imap_storage(session), address, su, &error);
-	if (ret == STORAGE_ERR_TEMP) {
-		log_warning(session->sid, "imap", "auth_unavailable", "user=%s error=\"%s\"",
-			    printable, error != NULL ? error : "");
-		imap_cmd_no(cmd, "[UNAVAILABLE] temporary failure, try again later");
-	} else if (ret == STORAGE_OK && password_verify(password, su->password_hash)) {
-		imap_session_login(session, su, mech);
-		imap_cmd_ok(cmd, "[CAPABILITY %s] logged in", imap_capabilities(session));
-	} else {
-		session->auth_failures++;
-		log_info(session->sid, "imap", "auth-failed", "user=%s mech=%s reason=%s", printable,
-			 mech, ret == STORAGE_OK ? "password" : "user");
-		imap_cmd_no(cmd, "[AUTHENTICATIONFAILED] Authentication failed.");
-		if (session->auth_failures >= IMAP_AUTH_FAILURES_MAX)
-			imap_session_bye(session, "too many failed logins", "auth failures");
+	if (session->service->auth == NULL) {
+		imap_cmd_no(cmd, "[UNAVAILABLE] authentication is not available");
+		return;
 	}
-	explicit_bzero(su, sizeof(*su));
-	free(su);
+	struct imap_auth_wait *wait = xcalloc(1, sizeof(*wait));
+	wait->session = session;
+	snprintf(wait->tag, sizeof(wait->tag), "%s", cmd->tag);
+	snprintf(wait->mech, sizeof(wait->mech), "%s", mech);
+	struct auth_request req = {
+		.service = "imap",
+		.sid = session->sid,
+		.peer_addr = net_conn_peer_addr(session->conn),
+		.mech = mech,
+		.user = user,
+		.password = password,
+	};
+	session->auth_pending = true;
+	net_conn_set_reading(session->conn, false);
+	imap_session_hold(session);
+	auth_login(session->service->auth, session->worker, &req, imap_auth_done, wait);
 }
 
 static bool imap_auth_allowed(struct imap_client_cmd *cmd)
@@ -136,13 +133,13 @@ static unsigned char *imap_sasl_decode(struct imap_client_cmd *cmd, const char *
 		imap_cmd_bad(cmd, "SASL response too long");
 		return NULL;
 	}
-	unsigned char *out = xmalloc(len / 4 * 3 + 1);
+	unsigned char *out = xmalloc(BASE64_DECODED_MAX(len));
 	if (len == 1 && in[0] == '=') {
 		out[0] = '\0';
 		*len_r = 0;
 		return out;
 	}
-	if (imap_base64_decode(in, len, out, len_r) < 0) {
+	if (base64_decode(in, len, out, len_r) < 0) {
 		free(out);
 		imap_cmd_bad(cmd, "invalid base64 in the SASL response");
 		return NULL;
@@ -166,18 +163,13 @@ static void imap_sasl_plain(struct imap_client_cmd *cmd, const char *resp, size_
 	unsigned char *data = imap_sasl_decode(cmd, resp, resp_len, &len);
 	if (data == NULL)
 		return;
-	unsigned char *nul1 = memchr(data, '\0', len);
-	unsigned char *nul2 = nul1 != NULL ? memchr(nul1 + 1, '\0', len - (size_t)(nul1 + 1 - data)) : NULL;
-	if (nul1 == NULL || nul2 == NULL) {
-		imap_cmd_bad(cmd, "malformed PLAIN response");
-		imap_sasl_wipe(&data, len);
-		return;
-	}
-	const char *authzid = (const char *)data, *authcid = (const char *)nul1 + 1;
-	const char *passwd = (const char *)nul2 + 1;
-	if (authzid[0] != '\0' && strcasecmp(authzid, authcid) != 0) {
+	const char *authcid, *passwd;
+	int ret = sasl_plain_split((const char *)data, len, &authcid, &passwd);
+	if (ret == -2) {
 		cmd->session->auth_failures++;
 		imap_cmd_no(cmd, "[AUTHORIZATIONFAILED] cannot log in as another user");
+	} else if (ret < 0) {
+		imap_cmd_bad(cmd, "malformed PLAIN response");
 	} else {
 		imap_auth_check(cmd, authcid, passwd, "plain");
 	}

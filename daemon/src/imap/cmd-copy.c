@@ -6,10 +6,12 @@
  *
  * MOVE answers "* OK [COPYUID ...]", then "* n EXPUNGE" for each moved
  * message (highest first), then the tagged OK. Never moves out of a
- * mailbox opened with EXAMINE; never touches another user's mailbox (the
- * destination is looked up with the session's user id).
+ * mailbox opened with EXAMINE. RFC 4314: the destination needs the i
+ * right, MOVE also t and e on the source; the copies keep only the flags
+ * the rights allow in the destination.
  */
 #include "imap-commands.h"
+#include "imap-mailbox-access.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -62,6 +64,41 @@ static void imap_copyuid(uint32_t uidvalidity, const uint32_t *src, const uint32
 	}
 }
 
+/* RFC 4314 4: a copy keeps only the flags the rights let the user set in
+ * the destination (\Seen s, \Deleted t, the others and keywords w); the
+ * rest are removed again, message by message (this only happens in
+ * mailboxes shared without those rights). A failure here leaves the flags:
+ * the copy itself is done. */
+static void imap_copy_drop_flags(struct imap_session *session, int64_t dst_id, uint32_t rights,
+				 const uint32_t *dst_uids, size_t count)
+{
+	uint32_t drop = 0;
+	bool keywords = (rights & STORAGE_ACL_WRITE) == 0;
+	if ((rights & STORAGE_ACL_SEEN) == 0)
+		drop |= STORAGE_FLAG_SEEN;
+	if ((rights & STORAGE_ACL_DELMSG) == 0)
+		drop |= STORAGE_FLAG_DELETED;
+	if (keywords)
+		drop |= STORAGE_FLAG_ANSWERED | STORAGE_FLAG_FLAGGED | STORAGE_FLAG_DRAFT;
+	for (size_t i = 0; drop != 0 && i < count; i++) {
+		if (dst_uids[i] == 0)
+			continue;
+		const char *error = NULL;
+		char *kw = NULL;
+		struct storage_mail mail;
+		if (keywords && storage_mail_get(imap_storage(session), dst_id, dst_uids[i], &mail,
+						 &error) == STORAGE_OK && mail.keywords[0] != '\0')
+			kw = xstrdup(mail.keywords);
+		uint32_t *modified = NULL;
+		size_t modified_count = 0;
+		(void)storage_mail_store_flags(imap_storage(session), dst_id, &dst_uids[i], 1,
+					       STORAGE_FLAGS_REMOVE, drop, kw, 0, NULL, NULL,
+					       &modified, &modified_count, &error);
+		free(modified);
+		free(kw);
+	}
+}
+
 static void imap_copy_or_move(struct imap_client_cmd *cmd, bool move)
 {
 	struct imap_session *session = cmd->session;
@@ -73,25 +110,27 @@ static void imap_copy_or_move(struct imap_client_cmd *cmd, bool move)
 		imap_cmd_no(cmd, "[READ-ONLY] mailbox was opened with EXAMINE");
 		return;
 	}
+	if (move && !imap_mailbox_access_may(session, STORAGE_ACL_DELMSG | STORAGE_ACL_EXPUNGE)) {
+		imap_cmd_no(cmd, "[NOPERM] permission denied (MOVE needs the t and e rights)");
+		return;
+	}
 	struct buf name;
 	buf_init(&name);
 	size_t *indexes = NULL, count = 0;
-	if (imap_arg_mailbox(cmd, &cmd->args[1], &name) < 0)
+	if (imap_session_arg_mailbox(cmd, &cmd->args[1], &name) < 0)
 		goto out;
-	if (imap_cmd_seqset(cmd, &cmd->args[0], cmd->uid, &indexes, &count) < 0)
+	if (imap_cmd_msgset(cmd, &cmd->args[0], cmd->uid, &indexes, &count) < 0)
 		goto out;
-	struct storage_mailbox dst;
+	struct imap_mailbox_access access;
 	const char *error = NULL;
-	enum storage_result ret = storage_mailbox_get(imap_storage(session), session->user_id,
-						      (const char *)name.data, &dst, &error);
-	if (ret == STORAGE_ERR_NOTFOUND) {
-		imap_cmd_no(cmd, "[TRYCREATE] no such mailbox");
+	enum imap_access_status access_status = imap_mailbox_access_get(
+		session, (const char *)name.data, STORAGE_ACL_INSERT, &access);
+	if (access_status != IMAP_ACCESS_OK) {
+		imap_mailbox_access_reply(cmd, access_status, &access, true);
 		goto out;
 	}
-	if (ret != STORAGE_OK) {
-		imap_cmd_storage_error(cmd, ret, error);
-		goto out;
-	}
+	struct storage_mailbox dst = access.mailbox;
+	enum storage_result ret = STORAGE_OK;
 	if (count == 0) {
 		/* UID COPY/MOVE of uids that are all gone: nothing to do */
 		imap_cmd_ok(cmd, "%s completed", cmd->name);
@@ -110,6 +149,7 @@ static void imap_copy_or_move(struct imap_client_cmd *cmd, bool move)
 	if (ret != STORAGE_OK) {
 		imap_cmd_storage_error(cmd, ret, error);
 	} else {
+		imap_copy_drop_flags(session, dst.id, access.rights, dst_uids, count);
 		/* tell the other sessions; this one reports below */
 		if (move)
 			imap_view_changed(session, session->mailbox.id);
@@ -121,6 +161,9 @@ static void imap_copy_or_move(struct imap_client_cmd *cmd, bool move)
 		size_t moved_count = 0;
 		imap_copyuid(dst.uidvalidity, uids, dst_uids, count, &code,
 			     move ? &moved : NULL, &moved_count);
+		/* no UIDs of a mailbox the user may not read (an i-only drop box) */
+		if ((access.rights & STORAGE_ACL_READ) == 0)
+			buf_reset(&code);
 		if (move) {
 			if (code.len > 0)
 				imap_reply(session, "* OK [%.*s] moved", (int)code.len,

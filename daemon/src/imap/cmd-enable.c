@@ -37,11 +37,20 @@ static bool imap_enable_qresync(struct imap_session *session)
 	return true;
 }
 
-/* Add a row per extension (e.g. CONDSTORE, QRESYNC, IMAP4rev2) when it is
- * complete; keep the sentinel last. */
+/* IMAP4rev2 (RFC 9051): from now on this session gets rev2 behaviour
+ * (session->rev2: no RECENT and no \Recent, ESEARCH for SEARCH, UTF-8
+ * mailbox names, LIST in SELECT, [CLOSED], \NonExistent). */
+static bool imap_enable_rev2(struct imap_session *session)
+{
+	session->rev2 = true;
+	return true;
+}
+
+/* Add a row per extension when it is complete; keep the sentinel last. */
 static const struct imap_enable_def imap_enable_table[] = {
 	{ "CONDSTORE", imap_enable_condstore },
 	{ "QRESYNC", imap_enable_qresync },
+	{ "IMAP4rev2", imap_enable_rev2 },
 	{ NULL, NULL },
 };
 

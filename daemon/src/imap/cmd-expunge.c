@@ -2,9 +2,11 @@
  * 6.4.1-6.4.3, RFC 3691): CHECK, CLOSE (expunges \Deleted silently),
  * UNSELECT, EXPUNGE ("* n EXPUNGE" from the highest number down, so each
  * number is right when the client reads it) and UID EXPUNGE (RFC 4315). Never expunges in a mailbox
- * opened with EXAMINE.
+ * opened with EXAMINE, nor without the e right (RFC 4314: EXPUNGE is
+ * refused, CLOSE just closes).
  */
 #include "imap-commands.h"
+#include "imap-mailbox-access.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -67,7 +69,7 @@ void imap_cmd_close(struct imap_client_cmd *cmd)
 	}
 	const char *error = NULL;
 	enum storage_result ret = STORAGE_OK;
-	if (!session->readonly)
+	if (!session->readonly && imap_mailbox_access_may(session, STORAGE_ACL_EXPUNGE))
 		ret = imap_expunge_deleted(session, NULL, 0, true, &error);
 	imap_session_unselect(session);
 	if (ret != STORAGE_OK) {
@@ -98,6 +100,10 @@ void imap_cmd_expunge(struct imap_client_cmd *cmd)
 		imap_cmd_no(cmd, "[READ-ONLY] mailbox was opened with EXAMINE");
 		return;
 	}
+	if (!imap_mailbox_access_may(session, STORAGE_ACL_EXPUNGE)) {
+		imap_cmd_no(cmd, "[NOPERM] permission denied (needs the e right)");
+		return;
+	}
 	const char *error = NULL;
 	enum storage_result ret = imap_expunge_deleted(session, NULL, 0, false, &error);
 	if (ret != STORAGE_OK) {
@@ -118,8 +124,12 @@ void imap_cmd_uid_expunge(struct imap_client_cmd *cmd)
 		imap_cmd_no(cmd, "[READ-ONLY] mailbox was opened with EXAMINE");
 		return;
 	}
+	if (!imap_mailbox_access_may(session, STORAGE_ACL_EXPUNGE)) {
+		imap_cmd_no(cmd, "[NOPERM] permission denied (needs the e right)");
+		return;
+	}
 	size_t *indexes, count;
-	if (imap_cmd_seqset(cmd, &cmd->args[0], true, &indexes, &count) < 0)
+	if (imap_cmd_msgset(cmd, &cmd->args[0], true, &indexes, &count) < 0)
 		return;
 	const char *error = NULL;
 	enum storage_result ret = STORAGE_OK;

@@ -2,10 +2,14 @@
  * INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE and BODY (cached at
  * delivery, sent as they are), BODY[section]<partial> and BODY.PEEK[...]
  * for every section (imap-bodysection.h cuts the bytes), RFC822,
- * RFC822.HEADER, RFC822.TEXT, and the macros ALL, FAST and FULL.
+ * RFC822.HEADER, RFC822.TEXT, and the macros ALL, FAST and FULL; BINARY
+ * (RFC 3516): BINARY[part]<partial>, BINARY.PEEK[...] and BINARY.SIZE[part]
+ * with the part's Content-Transfer-Encoding undone, sent as a literal8
+ * ~{n} when the decoded bytes hold a NUL, and NO [UNKNOWN-CTE] for an
+ * encoding we cannot undo.
  *
- * Sets \Seen for BODY[...], RFC822 and RFC822.TEXT (not .PEEK, not
- * RFC822.HEADER) in one storage transaction before answering, and then
+ * Sets \Seen for BODY[...], BINARY[...], RFC822 and RFC822.TEXT (not .PEEK,
+ * not RFC822.HEADER or BINARY.SIZE) in one storage transaction before answering, and then
  * reports FLAGS in the same responses. Never reads messages of another
  * mailbox than the selected one; CONDSTORE/QRESYNC (RFC 7162): the MODSEQ
  * item and the (CHANGEDSINCE n [VANISHED]) modifiers. Never reads messages
@@ -14,6 +18,7 @@
  */
 #include "imap-bodysection.h"
 #include "imap-commands.h"
+#include "imap-mailbox-access.h"
 #include "imap-condstore.h"
 #include "xalloc.h"
 
@@ -35,12 +40,20 @@
 #define FETCH_SECTION       0x40  /* BODY[...] / BODY.PEEK[...] / RFC822* */
 #define FETCH_BODY          0x80  /* BODY: the non-extensible structure */
 #define FETCH_MODSEQ        0x100 /* CONDSTORE: MODSEQ (n) */
+#define FETCH_BINARY        0x200 /* BINARY[...] / BINARY.PEEK[...] */
+#define FETCH_BINARY_SIZE   0x400 /* BINARY.SIZE[...] */
 
 struct imap_fetch_item {
 	unsigned what;        /* one FETCH_* */
 	const char *name;     /* FETCH_SECTION: "RFC822" etc. as the reply's name; NULL: BODY[..] */
-	struct imap_section section; /* FETCH_SECTION */
+	struct imap_section section; /* FETCH_SECTION, FETCH_BINARY[_SIZE] */
 };
+
+/* Does the item own a parsed section? */
+static bool imap_fetch_has_section(unsigned what)
+{
+	return what == FETCH_SECTION || what == FETCH_BINARY || what == FETCH_BINARY_SIZE;
+}
 
 struct imap_fetch {
 	struct imap_fetch_item items[16 + IMAP_FETCH_BODIES_MAX];
@@ -52,7 +65,7 @@ struct imap_fetch {
 static void imap_fetch_free(struct imap_fetch *f)
 {
 	for (size_t i = 0; i < f->count; i++)
-		if (f->items[i].what == FETCH_SECTION)
+		if (imap_fetch_has_section(f->items[i].what))
 			imap_section_free(&f->items[i].section);
 }
 
@@ -65,17 +78,18 @@ static void imap_fetch_add(struct imap_fetch *f, unsigned what)
 	f->items[f->count++].what = what;
 }
 
-/* Add a section item: text (len bytes) between the brackets, partial
+/* Add a section item (what: FETCH_SECTION, FETCH_BINARY or
+ * FETCH_BINARY_SIZE): text (len bytes) between the brackets, partial
  * ("<o.n>", may be NULL). 0 ok, -1 bad. */
-static int imap_fetch_add_section(struct imap_fetch *f, const char *text, size_t len,
-				  const char *partial, size_t partial_len, bool peek,
+static int imap_fetch_add_section(struct imap_fetch *f, unsigned what, const char *text,
+				  size_t len, const char *partial, size_t partial_len, bool peek,
 				  const char *name)
 {
 	if (f->bodies >= IMAP_FETCH_BODIES_MAX)
 		return -1;
-	struct imap_fetch_item item = { .what = FETCH_SECTION, .name = name };
+	struct imap_fetch_item item = { .what = what, .name = name };
 	const char *error;
-	if (imap_section_parse(text, len, false, &item.section, &error) < 0)
+	if (imap_section_parse(text, len, what != FETCH_SECTION, &item.section, &error) < 0)
 		return -1;
 	if (partial != NULL &&
 	    imap_partial_parse(partial, partial_len, &item.section, &error) < 0) {
@@ -89,19 +103,30 @@ static int imap_fetch_add_section(struct imap_fetch *f, const char *text, size_t
 	return 0;
 }
 
-/* BODY[section]<o.n> / BODY.PEEK[...]: 1 ok, 0 not that form, -1 bad. */
+/* BODY[section]<o.n> / BODY.PEEK[...], BINARY[part]<o.n> /
+ * BINARY.PEEK[...] / BINARY.SIZE[part]: 1 ok, 0 not that form, -1 bad. */
 static int imap_fetch_body(struct imap_fetch *f, const char *att, size_t len)
 {
-	bool peek = false;
-	size_t skip;
-	if (len >= 10 && strncasecmp(att, "BODY.PEEK[", 10) == 0) {
-		peek = true;
-		skip = 10;
-	} else if (len >= 5 && strncasecmp(att, "BODY[", 5) == 0) {
-		skip = 5;
-	} else {
+	static const struct {
+		const char *prefix;
+		unsigned what;
+		bool peek;
+	} forms[] = {
+		{ "BODY.PEEK[", FETCH_SECTION, true },
+		{ "BODY[", FETCH_SECTION, false },
+		{ "BINARY.PEEK[", FETCH_BINARY, true },
+		{ "BINARY.SIZE[", FETCH_BINARY_SIZE, true },
+		{ "BINARY[", FETCH_BINARY, false },
+	};
+	size_t form = 0;
+	while (form < sizeof(forms) / sizeof(forms[0]) &&
+	       (len < strlen(forms[form].prefix) ||
+		strncasecmp(att, forms[form].prefix, strlen(forms[form].prefix)) != 0))
+		form++;
+	if (form == sizeof(forms) / sizeof(forms[0]))
 		return 0;
-	}
+	bool peek = forms[form].peek;
+	size_t skip = strlen(forms[form].prefix);
 	const char *p = att + skip, *end = att + len;
 	const char *close, *partial = NULL;
 	if (end[-1] == '>') {
@@ -114,13 +139,15 @@ static int imap_fetch_body(struct imap_fetch *f, const char *att, size_t len)
 	} else {
 		return -1;
 	}
-	if (imap_fetch_add_section(f, p, (size_t)(close - p), partial,
+	if (partial != NULL && forms[form].what == FETCH_BINARY_SIZE)
+		return -1; /* RFC 3516: no partial for BINARY.SIZE */
+	if (imap_fetch_add_section(f, forms[form].what, p, (size_t)(close - p), partial,
 				   partial != NULL ? (size_t)(end - partial) : 0, peek, NULL) < 0)
 		return -1;
 	return 1;
 }
 
-/* One fetch attribute. 0 ok, -1 bad syntax, -2 not supported yet. */
+/* One fetch attribute. 0 ok, -1 bad syntax or unknown. */
 static int imap_fetch_att(struct imap_fetch *f, const struct imap_arg *arg)
 {
 	if (arg->type != IMAP_ARG_ATOM)
@@ -158,16 +185,14 @@ static int imap_fetch_att(struct imap_fetch *f, const struct imap_arg *arg)
 	}
 	for (size_t i = 0; i < sizeof(rfc822) / sizeof(rfc822[0]); i++) {
 		if (strcasecmp(arg->str, rfc822[i].name) == 0)
-			return imap_fetch_add_section(f, rfc822[i].section,
+			return imap_fetch_add_section(f, FETCH_SECTION, rfc822[i].section,
 						      strlen(rfc822[i].section), NULL, 0,
 						      rfc822[i].peek, rfc822[i].name);
 	}
 	int ret = imap_fetch_body(f, arg->str, arg->len);
 	if (ret == 1)
 		return 0;
-	if (ret == 0)
-		return -2; /* BINARY[...], unknown items */
-	return -1;
+	return -1; /* unknown items too */
 }
 
 static void imap_fetch_internaldate(struct buf *out, int64_t date)
@@ -207,9 +232,43 @@ static void imap_fetch_section(const struct imap_fetch_item *it, const unsigned 
 	imap_bodysection_result_free(&res);
 }
 
-/* The response for one message into out. */
+/* One BINARY or BINARY.SIZE item of one message into out; -1 (out
+ * untouched) when the part's encoding is unknown. */
+static int imap_fetch_binary(const struct imap_fetch_item *it, const unsigned char *data,
+			     size_t size, struct buf *out)
+{
+	struct imap_bodysection_result res;
+	const char *error;
+	if (imap_bodysection_binary(data, size, &it->section, &res, &error) < 0) {
+		imap_bodysection_result_free(&res);
+		return -1;
+	}
+	buf_append_str(out, it->what == FETCH_BINARY_SIZE ? "BINARY.SIZE[" : "BINARY[");
+	imap_section_write(&it->section, out);
+	buf_append_byte(out, ']');
+	if (it->what == FETCH_BINARY_SIZE) {
+		buf_printf(out, " %zu", res.size);
+	} else {
+		if (it->section.partial)
+			buf_printf(out, "<%u>", it->section.origin);
+		if (res.missing) {
+			buf_append_str(out, " \"\"");
+		} else {
+			/* literal8 when the bytes hold a NUL (RFC 3516 4.2) */
+			bool nul = res.size > 0 && memchr(res.data, '\0', res.size) != NULL;
+			buf_printf(out, " %s{%zu}\r\n", nul ? "~" : "", res.size);
+			buf_append(out, res.data, res.size);
+		}
+	}
+	imap_bodysection_result_free(&res);
+	return 0;
+}
+
+/* The response for one message into out. *unknown_cte_r: a BINARY item
+ * met an encoding we cannot undo (the response is then incomplete). */
 static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const struct imap_fetch *f,
-					  size_t index, struct buf *out, const char **error_r)
+					  size_t index, struct buf *out, bool *unknown_cte_r,
+					  const char **error_r)
 {
 	struct imap_session *session = cmd->session;
 	const struct imap_view_mail *m = &session->mails[index];
@@ -229,7 +288,7 @@ static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const str
 			break;
 		case FETCH_FLAGS:
 			buf_append_str(out, "FLAGS (");
-			imap_append_flags(out, m->flags, m->keywords);
+			imap_append_view_flags(session, out, m);
 			buf_append_byte(out, ')');
 			break;
 		case FETCH_INTERNALDATE:
@@ -269,6 +328,14 @@ static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const str
 			if (ret == STORAGE_OK)
 				imap_fetch_section(it, data, size, out);
 			break;
+		case FETCH_BINARY:
+		case FETCH_BINARY_SIZE:
+			if (data == NULL)
+				ret = storage_mail_read(imap_storage(session), session->mailbox.id,
+							m->uid, &data, &size, error_r);
+			if (ret == STORAGE_OK && imap_fetch_binary(it, data, size, out) < 0)
+				*unknown_cte_r = true;
+			break;
 		}
 	}
 	buf_append_str(out, ")\r\n");
@@ -277,6 +344,44 @@ static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const str
 	free(body);
 	free(data);
 	return ret;
+}
+
+/* Before \Seen is set: can every BINARY item of the messages it would be
+ * set on be decoded? *unknown_cte_r false when so. Reads those messages. */
+static enum storage_result imap_fetch_binary_check(struct imap_session *session,
+						   const struct imap_fetch *f, const size_t *indexes,
+						   size_t count, bool *unknown_cte_r,
+						   const char **error_r)
+{
+	bool any = false;
+	for (size_t k = 0; k < f->count; k++)
+		any = any || f->items[k].what == FETCH_BINARY;
+	for (size_t i = 0; i < count && any && !*unknown_cte_r; i++) {
+		const struct imap_view_mail *m = &session->mails[indexes[i]];
+		if ((m->flags & STORAGE_FLAG_SEEN) != 0)
+			continue;
+		unsigned char *data = NULL;
+		size_t size = 0;
+		enum storage_result ret = storage_mail_read(imap_storage(session),
+							    session->mailbox.id, m->uid, &data,
+							    &size, error_r);
+		if (ret == STORAGE_ERR_NOTFOUND)
+			continue; /* FETCH reports it */
+		if (ret != STORAGE_OK)
+			return ret;
+		for (size_t k = 0; k < f->count && !*unknown_cte_r; k++) {
+			if (f->items[k].what != FETCH_BINARY)
+				continue;
+			struct imap_bodysection_result res;
+			const char *error;
+			if (imap_bodysection_binary(data, size, &f->items[k].section, &res,
+						    &error) < 0)
+				*unknown_cte_r = true;
+			imap_bodysection_result_free(&res);
+		}
+		free(data);
+	}
+	return STORAGE_OK;
 }
 
 static void imap_fetch_seen_cb(const struct storage_mail *mail, bool changed, void *context)
@@ -353,18 +458,13 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 	} else {
 		ret = imap_fetch_att(&f, atts);
 	}
-	if (ret == -2) {
-		imap_fetch_free(&f);
-		imap_cmd_no(cmd, "[CANNOT] this FETCH item is not implemented yet");
-		return;
-	}
 	if (ret < 0) {
 		imap_fetch_free(&f);
 		imap_cmd_bad(cmd, "bad FETCH data item");
 		return;
 	}
 	size_t *indexes, count;
-	if (imap_cmd_seqset(cmd, &cmd->args[0], cmd->uid, &indexes, &count) < 0) {
+	if (imap_cmd_msgset(cmd, &cmd->args[0], cmd->uid, &indexes, &count) < 0) {
 		imap_fetch_free(&f);
 		return;
 	}
@@ -390,7 +490,12 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 			imap_uid_set_free(&known);
 		}
 	}
-	if (f.sets_seen && !session->readonly && sret == STORAGE_OK) {
+	bool gone = false, unknown_cte = false;
+	/* RFC 4314: without the s right a fetch leaves \Seen alone */
+	bool may_seen = imap_mailbox_access_may(session, STORAGE_ACL_SEEN);
+	if (f.sets_seen && !session->readonly && may_seen && sret == STORAGE_OK)
+		sret = imap_fetch_binary_check(session, &f, indexes, count, &unknown_cte, &error);
+	if (f.sets_seen && !session->readonly && may_seen && sret == STORAGE_OK && !unknown_cte) {
 		uint32_t *uids = xcalloc(count + 1, sizeof(uint32_t)), *modified = NULL;
 		size_t n = 0, modified_count = 0;
 		for (size_t i = 0; i < count; i++)
@@ -412,11 +517,13 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 	}
 	struct buf out;
 	buf_init(&out);
-	bool gone = false;
-	for (size_t i = 0; i < count && sret == STORAGE_OK; i++) {
+	for (size_t i = 0; i < count && sret == STORAGE_OK && !unknown_cte; i++) {
 		size_t start = out.len;
-		enum storage_result r = imap_fetch_one(cmd, &f, indexes[i], &out, &error);
-		if (r == STORAGE_ERR_NOTFOUND) {
+		enum storage_result r = imap_fetch_one(cmd, &f, indexes[i], &out, &unknown_cte,
+						       &error);
+		if (unknown_cte) {
+			out.len = start; /* no half response: the NO says why */
+		} else if (r == STORAGE_ERR_NOTFOUND) {
 			out.len = start; /* expunged by another session meanwhile */
 			gone = true;
 		} else {
@@ -434,6 +541,8 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 	imap_fetch_free(&f);
 	if (sret != STORAGE_OK)
 		imap_cmd_storage_error(cmd, sret, error);
+	else if (unknown_cte)
+		imap_cmd_no(cmd, "[UNKNOWN-CTE] cannot decode the Content-Transfer-Encoding");
 	else if (gone)
 		imap_cmd_no(cmd, "[EXPUNGEISSUED] some messages were expunged meanwhile");
 	else

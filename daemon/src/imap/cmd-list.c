@@ -6,9 +6,14 @@
  * \Noselect (\NonExistent in the extended syntax). Selection options
  * SUBSCRIBED, REMOTE (no remote mailboxes: a no-op), SPECIAL-USE and
  * RECURSIVEMATCH; return options CHILDREN, SUBSCRIBED, SPECIAL-USE and
- * STATUS (items). Lists only the session user's mailboxes.
+ * STATUS (items). Lists the session user's mailboxes and, as
+ * Shared/<owner>/<name>, the other users' mailboxes it has the l right on
+ * (RFC 4314), "Shared" and "Shared/<owner>" as \Noselect parents.
+ * IMAP4rev2 sessions (RFC 9051) get names in UTF-8 and \NonExistent for a
+ * missing parent in every LIST.
  */
 #include "imap-commands.h"
+#include "imap-mailbox-access.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -29,6 +34,7 @@ struct imap_list_entry {
 	bool children;
 	bool selected;         /* meets the selection options */
 	bool child_selected;   /* a descendant meets them (RECURSIVEMATCH) */
+	bool no_status;        /* shared without the r right: no LIST-STATUS */
 };
 
 struct imap_list {
@@ -46,6 +52,29 @@ static void imap_list_add(const struct storage_mailbox *mailbox, void *context)
 	e->id = mailbox->id;
 	e->exists = true;
 	e->subscribed = mailbox->subscribed;
+}
+
+/* Another user's mailbox the user has rights on: listed as
+ * Shared/<owner>/<name> with the l right only (RFC 4314), always
+ * subscribed (the subscription flag is the owner's), no special use. */
+static void imap_list_add_shared(const struct storage_mailbox *mailbox, const char *owner,
+				 uint32_t rights, void *context)
+{
+	struct imap_list *list = context;
+	if ((rights & STORAGE_ACL_LOOKUP) == 0)
+		return;
+	struct buf name;
+	buf_init(&name);
+	buf_printf(&name, "%s%c%s%c%s", IMAP_SHARED_PREFIX, STORAGE_HIERARCHY_SEP, owner,
+		   STORAGE_HIERARCHY_SEP, mailbox->name);
+	struct imap_list_entry *e = XARRAY_PUSH(list->entries, list->count, list->cap);
+	memset(e, 0, sizeof(*e));
+	e->name = xstrdup((const char *)name.data);
+	e->id = mailbox->id;
+	e->exists = true;
+	e->subscribed = true;
+	e->no_status = (rights & STORAGE_ACL_READ) == 0;
+	buf_free(&name);
 }
 
 static int imap_list_cmp(const void *a, const void *b)
@@ -191,7 +220,7 @@ static void imap_list_reply(struct imap_session *session, const char *what,
 	buf_init(&line);
 	buf_printf(&line, "* %s (", what);
 	size_t start = line.len;
-	if (!e->exists && q->extended)
+	if (!e->exists && (q->extended || session->rev2)) /* RFC 9051 7.3.1 */
 		buf_append_str(&line, "\\NonExistent");
 	else if (!e->exists || (q->lsub && !e->subscribed))
 		buf_append_str(&line, "\\Noselect");
@@ -205,7 +234,7 @@ static void imap_list_reply(struct imap_session *session, const char *what,
 			buf_printf(&line, " %s", e->special_use);
 	}
 	buf_printf(&line, ") \"%c\" ", STORAGE_HIERARCHY_SEP);
-	imap_append_mailbox(&line, e->name);
+	imap_session_append_mailbox(session, &line, e->name);
 	if (q->sel_recursive && e->child_selected)
 		buf_printf(&line, " (\"CHILDINFO\" (\"%s\"))",
 			   q->sel_subscribed ? "SUBSCRIBED" : "SPECIAL-USE");
@@ -273,7 +302,7 @@ static int imap_list_add_pattern(struct imap_client_cmd *cmd, const struct imap_
 	buf_append(&wire, pat->str, pat->len);
 	struct imap_arg joined = { .type = IMAP_ARG_QUOTED, .str = (char *)wire.data,
 				   .len = wire.len };
-	int ret = imap_arg_mailbox(cmd, &joined, &pattern);
+	int ret = imap_session_arg_mailbox(cmd, &joined, &pattern);
 	buf_free(&wire);
 	if (ret < 0) {
 		buf_free(&pattern);
@@ -379,6 +408,9 @@ static void imap_list(struct imap_client_cmd *cmd, bool lsub)
 	const char *error = NULL;
 	enum storage_result ret = storage_mailbox_list(imap_storage(session), session->user_id,
 						       imap_list_add, &list, &error);
+	if (ret == STORAGE_OK)
+		ret = storage_acl_shared_list(imap_storage(session), session->user_id,
+					      imap_list_add_shared, &list, &error);
 	if (ret != STORAGE_OK) {
 		imap_list_free(&list);
 		imap_list_query_free(&q);
@@ -394,7 +426,7 @@ static void imap_list(struct imap_client_cmd *cmd, bool lsub)
 		if (!imap_list_matches(&q, e->name))
 			continue;
 		imap_list_reply(session, cmd->name, e, &q);
-		if (q.status_items != NULL && e->exists)
+		if (q.status_items != NULL && e->exists && !e->no_status)
 			ret = imap_status_send(session, e->id, e->name, q.status_items,
 					       q.status_count, &error);
 		/* a mailbox deleted meanwhile just has no STATUS */

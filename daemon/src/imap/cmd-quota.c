@@ -5,9 +5,11 @@
  * resource is then not listed). Limits are the administrator's to set
  * (tandemctl user quota): SETQUOTA is refused with NO [NOPERM].
  *
+ * A mailbox shared by another user (Shared/...) has no quota root here.
  * Never shows or changes another user's quota; never writes.
  */
 #include "imap-commands.h"
+#include "imap-mailbox-access.h"
 
 #include <string.h>
 
@@ -51,26 +53,36 @@ void imap_cmd_getquotaroot(struct imap_client_cmd *cmd)
 	}
 	struct buf name;
 	buf_init(&name);
-	if (imap_arg_mailbox(cmd, &cmd->args[0], &name) < 0) {
+	if (imap_session_arg_mailbox(cmd, &cmd->args[0], &name) < 0) {
 		buf_free(&name);
 		return;
 	}
-	struct storage_mailbox mailbox;
+	struct imap_mailbox_access access;
 	const char *error = NULL;
-	enum storage_result ret = storage_mailbox_get(imap_storage(session), session->user_id,
-						      (const char *)name.data, &mailbox, &error);
-	if (ret == STORAGE_OK) {
-		struct buf line;
-		buf_init(&line);
-		buf_append_str(&line, "* QUOTAROOT ");
-		imap_append_mailbox(&line, mailbox.name);
+	enum imap_access_status access_status = imap_mailbox_access_get(
+		session, (const char *)name.data, 0, &access);
+	if (access_status != IMAP_ACCESS_OK) {
+		buf_free(&name);
+		imap_mailbox_access_reply(cmd, access_status, &access, false);
+		return;
+	}
+	enum storage_result ret = STORAGE_OK;
+	struct buf line;
+	buf_init(&line);
+	buf_append_str(&line, "* QUOTAROOT ");
+	if (access.shared) {
+		/* the owner's quota is theirs: another user's mailbox shows no root */
+		imap_session_append_mailbox(cmd->session, &line, (const char *)name.data);
+	} else {
+		imap_session_append_mailbox(cmd->session, &line, access.mailbox.name);
 		buf_append_byte(&line, ' ');
 		imap_append_string(&line, IMAP_QUOTA_ROOT, strlen(IMAP_QUOTA_ROOT));
-		buf_append_str(&line, "\r\n");
-		imap_write(session, line.data, line.len);
-		buf_free(&line);
-		ret = imap_quota_send(session, &error);
 	}
+	buf_append_str(&line, "\r\n");
+	imap_write(session, line.data, line.len);
+	buf_free(&line);
+	if (!access.shared)
+		ret = imap_quota_send(session, &error);
 	buf_free(&name);
 	if (ret != STORAGE_OK) {
 		imap_cmd_storage_error(cmd, ret, error);

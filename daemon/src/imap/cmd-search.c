@@ -8,6 +8,13 @@
  * "(MODSEQ n)" / "MODSEQ n" after the results, n the highest modseq of the
  * messages found.
  *
+ * SEARCHRES (RFC 5182): RETURN (SAVE ...) keeps the result as "$" (2.4:
+ * only MIN and/or MAX when those are the only other options; SAVE alone
+ * sends no ESEARCH); a SAVE that ends in NO empties "$", one that ends in
+ * BAD leaves it as it was (2.1). "$" in the keys is the saved result as it
+ * was before this command. IMAP4rev2 sessions (RFC 9051) get ESEARCH for a
+ * SEARCH without RETURN, as RETURN (ALL).
+ *
  * Never changes flags or the view.
  */
 #include "imap-commands.h"
@@ -22,6 +29,7 @@
 #define IMAP_ESEARCH_MAX 0x02
 #define IMAP_ESEARCH_ALL 0x04
 #define IMAP_ESEARCH_COUNT 0x08
+#define IMAP_ESEARCH_SAVE 0x10 /* RFC 5182 */
 
 /* The RETURN list's options into *opts_r ("()" means ALL). -1 after
  * replying BAD. */
@@ -36,6 +44,7 @@ static int imap_search_return_parse(struct imap_client_cmd *cmd, const struct im
 		{ "MAX", IMAP_ESEARCH_MAX },
 		{ "ALL", IMAP_ESEARCH_ALL },
 		{ "COUNT", IMAP_ESEARCH_COUNT },
+		{ "SAVE", IMAP_ESEARCH_SAVE },
 	};
 	unsigned opts = 0;
 	for (size_t i = 0; i < list->list_count; i++) {
@@ -52,6 +61,24 @@ static int imap_search_return_parse(struct imap_client_cmd *cmd, const struct im
 	}
 	*opts_r = opts != 0 ? opts : IMAP_ESEARCH_ALL;
 	return 0;
+}
+
+/* RETURN (SAVE ...): keep what RFC 5182 2.4 says of the matches. */
+static void imap_search_save(struct imap_session *session, unsigned opts, const size_t *indexes,
+			     size_t count)
+{
+	unsigned others = opts & ~(unsigned)IMAP_ESEARCH_SAVE;
+	if (count == 0 || (others & (IMAP_ESEARCH_ALL | IMAP_ESEARCH_COUNT)) != 0 ||
+	    (others & (IMAP_ESEARCH_MIN | IMAP_ESEARCH_MAX)) == 0) {
+		imap_searchres_save(session, indexes, count);
+		return;
+	}
+	size_t picked[2], n = 0;
+	if ((others & IMAP_ESEARCH_MIN) != 0)
+		picked[n++] = indexes[0];
+	if ((others & IMAP_ESEARCH_MAX) != 0 && (n == 0 || indexes[count - 1] != picked[0]))
+		picked[n++] = indexes[count - 1];
+	imap_searchres_save(session, picked, n);
 }
 
 /* The number reported for the view's message at index. */
@@ -108,6 +135,10 @@ void imap_cmd_search(struct imap_client_cmd *cmd)
 		imap_cmd_bad(cmd, "SEARCH needs search keys");
 		return;
 	}
+	if (esearch == 0 && session->rev2)
+		esearch = IMAP_ESEARCH_ALL; /* RFC 9051 6.4.4: always ESEARCH */
+	bool save = (esearch & IMAP_ESEARCH_SAVE) != 0;
+	unsigned errors_before = session->errors; /* BAD replies count there */
 	struct imap_search_modseq rw;
 	const char *rw_error = NULL;
 	if (imap_search_modseq_rewrite(session, args, arg_count, &rw, &rw_error) < 0) {
@@ -122,26 +153,36 @@ void imap_cmd_search(struct imap_client_cmd *cmd)
 	int sret = imap_search_view(cmd, NULL, rw.args, rw.arg_count, &indexes, &count, &gone);
 	bool modseq_used = rw.used;
 	imap_search_modseq_free(&rw);
-	if (sret < 0)
+	if (sret < 0) {
+		if (save && session->errors == errors_before)
+			imap_searchres_clear(session); /* it ended in NO */
 		return;
+	}
+	if (save && !gone)
+		imap_search_save(session, esearch, indexes, count);
+	else if (save)
+		imap_searchres_clear(session); /* NO [EXPUNGEISSUED] below */
 	int64_t highest = 0;
 	for (size_t i = 0; i < count && modseq_used; i++)
 		if (session->mails[indexes[i]].modseq > highest)
 			highest = session->mails[indexes[i]].modseq;
 	struct buf out;
 	buf_init(&out);
-	if (esearch != 0) {
+	if (esearch == IMAP_ESEARCH_SAVE) {
+		/* SAVE alone: no ESEARCH response (RFC 5182 2.4) */
+	} else if (esearch != 0) {
 		imap_esearch_reply(cmd, esearch, indexes, count, &out);
 		if (highest > 0)
 			buf_printf(&out, " MODSEQ %lld", (long long)highest);
+		buf_append_str(&out, "\r\n");
 	} else {
 		buf_append_str(&out, "* SEARCH");
 		for (size_t i = 0; i < count; i++)
 			buf_printf(&out, " %u", imap_search_number(cmd, indexes[i]));
 		if (highest > 0)
 			buf_printf(&out, " (MODSEQ %lld)", (long long)highest);
+		buf_append_str(&out, "\r\n");
 	}
-	buf_append_str(&out, "\r\n");
 	imap_write(session, out.data, out.len);
 	buf_free(&out);
 	free(indexes);

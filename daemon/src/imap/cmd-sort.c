@@ -1,7 +1,7 @@
 /* cmd-sort.c - SORT and UID SORT (RFC 5256 section 4, with RFC 5957's
  * DISPLAYFROM/DISPLAYTO): "SORT (criteria) charset keys" evaluates the
  * search keys over the view, reads the header values the criteria need
- * (cached at delivery), orders the matches (imap-sort.c) and answers
+ * (cached at delivery; one storage query for all the matches), orders the matches (imap-sort.c) and answers
  * "* SORT n n ..." (sequence numbers, or UIDs under UID SORT).
  *
  * Never reads message bodies nor changes flags or the view.
@@ -12,26 +12,31 @@
 #include "xalloc.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-/* Fill m's keys for the criteria; NOTFOUND if the message is gone. */
-static enum storage_result imap_sort_load(struct imap_session *session, size_t index,
-					  const struct imap_sort_criterion *criteria,
-					  size_t count, struct imap_sort_msg *m,
-					  const char **error_r)
+/* The distinct header fields the criteria need into names (*name_count_r
+ * of them); field_r[c] is criterion c's index in names, or -1. */
+static void imap_sort_fields(const struct imap_sort_criterion *criteria, size_t count,
+			     const char *names[STORAGE_HEADER_FIELDS_MAX], size_t *name_count_r,
+			     int *field_r)
 {
+	size_t n = 0;
 	for (size_t c = 0; c < count; c++) {
 		const char *name = imap_sort_key_header(criteria[c].key);
+		field_r[c] = -1;
 		if (name == NULL)
 			continue;
-		char *value;
-		enum storage_result ret = imap_view_header_first(session, index, name, &value,
-								 error_r);
-		if (ret != STORAGE_OK)
-			return ret;
-		imap_sort_msg_set(m, criteria[c].key, value);
-		free(value);
+		size_t f = 0;
+		while (f < n && strcmp(names[f], name) != 0)
+			f++;
+		if (f == n) {
+			if (n == STORAGE_HEADER_FIELDS_MAX)
+				continue; /* cannot happen: five header keys exist */
+			names[n++] = name;
+		}
+		field_r[c] = (int)f;
 	}
-	return STORAGE_OK;
+	*name_count_r = n;
 }
 
 void imap_cmd_sort(struct imap_client_cmd *cmd)
@@ -69,12 +74,23 @@ void imap_cmd_sort(struct imap_client_cmd *cmd)
 			     &count, &gone) < 0)
 		return;
 
+	const char *names[STORAGE_HEADER_FIELDS_MAX];
+	int fields[IMAP_SORT_CRITERIA_MAX];
+	size_t name_count;
+	imap_sort_fields(criteria, criterion_count, names, &name_count, fields);
+	char **values = xcalloc(count * name_count + 1, sizeof(*values));
+	bool *expunged = xcalloc(count + 1, sizeof(*expunged));
+	enum storage_result ret = imap_view_header_firsts(session, indexes, count, names,
+							  name_count, values, expunged, &error);
 	struct imap_sort_msg *msgs = xcalloc(count + 1, sizeof(*msgs));
 	size_t loaded = 0;
-	enum storage_result ret = STORAGE_OK;
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count && ret == STORAGE_OK; i++) {
+		if (expunged[i]) {
+			gone = true; /* expunged meanwhile */
+			continue;
+		}
 		const struct imap_view_mail *v = &session->mails[indexes[i]];
-		struct imap_sort_msg *m = &msgs[loaded];
+		struct imap_sort_msg *m = &msgs[loaded++];
 		*m = (struct imap_sort_msg){
 			.seq = (uint32_t)(indexes[i] + 1),
 			.uid = v->uid,
@@ -82,17 +98,16 @@ void imap_cmd_sort(struct imap_client_cmd *cmd)
 			.date = v->internal_date,
 			.size = v->size > 0 ? (uint64_t)v->size : 0,
 		};
-		ret = imap_sort_load(session, indexes[i], criteria, criterion_count, m, &error);
-		if (ret == STORAGE_ERR_NOTFOUND) {
-			imap_sort_msg_clear(m); /* expunged meanwhile */
-			gone = true;
-			ret = STORAGE_OK;
-			continue;
+		for (size_t c = 0; c < criterion_count; c++) {
+			if (fields[c] >= 0)
+				imap_sort_msg_set(m, criteria[c].key,
+						  values[i * name_count + (size_t)fields[c]]);
 		}
-		loaded++;
-		if (ret != STORAGE_OK)
-			break;
 	}
+	for (size_t i = 0; i < count * name_count; i++)
+		free(values[i]);
+	free(values);
+	free(expunged);
 	free(indexes);
 	if (ret == STORAGE_OK) {
 		imap_sort_msgs(msgs, loaded, criteria, criterion_count);

@@ -1,12 +1,14 @@
 /* cmd-status.c - STATUS (RFC 3501 6.3.10, RFC 8438 STATUS=SIZE): counts of
  * one of the user's mailboxes without selecting it: MESSAGES, RECENT
- * (always 0: \Recent is not kept), UIDNEXT, UIDVALIDITY, UNSEEN, SIZE, and
+ * (the messages no session has seen as \Recent yet; of the selected
+ * mailbox, this session's \Recent ones), UIDNEXT, UIDVALIDITY, UNSEEN, SIZE, and
  * RFC 9208's DELETED and DELETED-STORAGE (1024-octet units), RFC 7162's
  * HIGHESTMODSEQ (asking for it turns CONDSTORE on). The
  * item check and the "* STATUS" line are shared with LIST-STATUS
- * (cmd-list.c). Only the session user's mailboxes are looked up.
+ * (cmd-list.c). Another user's mailbox needs the r right (RFC 4314).
  */
 #include "imap-commands.h"
+#include "imap-mailbox-access.h"
 
 #include <strings.h>
 
@@ -48,15 +50,22 @@ enum storage_result imap_status_send(struct imap_session *session, int64_t mailb
 	struct buf line;
 	buf_init(&line);
 	buf_append_str(&line, "* STATUS ");
-	imap_append_mailbox(&line, name);
+	imap_session_append_mailbox(session, &line, name);
 	buf_append_str(&line, " (");
 	for (size_t i = 0; i < count; i++) {
 		if (i > 0)
 			buf_append_byte(&line, ' ');
 		if (imap_arg_atom_equals(&list[i], "MESSAGES"))
 			buf_printf(&line, "MESSAGES %lld", (long long)status.messages);
-		else if (imap_arg_atom_equals(&list[i], "RECENT"))
-			buf_append_str(&line, "RECENT 0");
+		else if (imap_arg_atom_equals(&list[i], "RECENT")) {
+			int64_t recent = 0;
+			ret = imap_view_status_recent(session, mailbox_id, &recent, error_r);
+			if (ret != STORAGE_OK) {
+				buf_free(&line);
+				return ret;
+			}
+			buf_printf(&line, "RECENT %lld", (long long)recent);
+		}
 		else if (imap_arg_atom_equals(&list[i], "UIDNEXT"))
 			buf_printf(&line, "UIDNEXT %u", status.uidnext);
 		else if (imap_arg_atom_equals(&list[i], "UIDVALIDITY"))
@@ -101,20 +110,25 @@ void imap_cmd_status(struct imap_client_cmd *cmd)
 	}
 	struct buf name;
 	buf_init(&name);
-	if (imap_arg_mailbox(cmd, &cmd->args[0], &name) < 0) {
+	if (imap_session_arg_mailbox(cmd, &cmd->args[0], &name) < 0) {
 		buf_free(&name);
 		return;
 	}
 	for (size_t i = 0; i < cmd->args[1].list_count; i++)
 		if (imap_arg_atom_equals(&cmd->args[1].list[i], "HIGHESTMODSEQ"))
 			imap_view_condstore_enable(session, true);
-	struct storage_mailbox mailbox;
+	struct imap_mailbox_access access;
 	const char *error = NULL;
-	enum storage_result ret = storage_mailbox_get(imap_storage(session), session->user_id,
-						      (const char *)name.data, &mailbox, &error);
-	if (ret == STORAGE_OK)
-		ret = imap_status_send(session, mailbox.id, (const char *)name.data,
-				       cmd->args[1].list, cmd->args[1].list_count, &error);
+	enum imap_access_status access_status = imap_mailbox_access_get(
+		session, (const char *)name.data, STORAGE_ACL_READ, &access);
+	if (access_status != IMAP_ACCESS_OK) {
+		buf_free(&name);
+		imap_mailbox_access_reply(cmd, access_status, &access, false);
+		return;
+	}
+	enum storage_result ret = imap_status_send(session, access.mailbox.id,
+						   (const char *)name.data, cmd->args[1].list,
+						   cmd->args[1].list_count, &error);
 	buf_free(&name);
 	if (ret != STORAGE_OK) {
 		imap_cmd_storage_error(cmd, ret, error);

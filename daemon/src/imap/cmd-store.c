@@ -6,10 +6,13 @@
  * CONDSTORE (RFC 7162 3.1.3): the (UNCHANGEDSINCE n) modifier fails the
  * messages changed since n and lists them in [MODIFIED set]; once
  * CONDSTORE is on, each FETCH response carries UID and MODSEQ, and .SILENT
- * still reports MODSEQ of the messages that changed.
+ * still reports MODSEQ of the messages that changed. RFC 4314: \Seen needs
+ * the s right, \Deleted t, other flags and keywords w; what the rights do
+ * not allow is silently left as it is.
  */
 #include "imap-commands.h"
 #include "imap-condstore.h"
+#include "imap-mailbox-access.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -18,11 +21,29 @@
 
 /* Longest keyword accepted. */
 #define IMAP_KEYWORD_MAX 128
+/* Every system flag STORE can set. */
+#define IMAP_STORE_SYSTEM_FLAGS (STORAGE_FLAG_SEEN | STORAGE_FLAG_ANSWERED | \
+				  STORAGE_FLAG_FLAGGED | STORAGE_FLAG_DELETED | STORAGE_FLAG_DRAFT)
 
 struct imap_store_ctx {
 	struct imap_client_cmd *cmd;
 	bool silent;
+	bool quiet; /* update the view only (first half of a partial FLAGS) */
 };
+
+/* RFC 4314 4: the system flags the session's rights let it change (\Seen
+ * s, \Deleted t, the others w); keywords need w too. */
+static uint32_t imap_store_allowed(const struct imap_session *session)
+{
+	uint32_t allowed = 0;
+	if (imap_mailbox_access_may(session, STORAGE_ACL_SEEN))
+		allowed |= STORAGE_FLAG_SEEN;
+	if (imap_mailbox_access_may(session, STORAGE_ACL_DELMSG))
+		allowed |= STORAGE_FLAG_DELETED;
+	if (imap_mailbox_access_may(session, STORAGE_ACL_WRITE))
+		allowed |= STORAGE_FLAG_ANSWERED | STORAGE_FLAG_FLAGGED | STORAGE_FLAG_DRAFT;
+	return allowed;
+}
 
 /* Parse one flag into flags or keywords. -1 after replying BAD. */
 static int imap_store_flag(struct imap_client_cmd *cmd, const struct imap_arg *arg,
@@ -81,14 +102,14 @@ static void imap_store_cb(const struct storage_mail *mail, bool changed, void *c
 	m->modseq = mail->modseq;
 	free(m->keywords);
 	m->keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
-	if (ctx->silent && (!session->condstore || !changed))
+	if (ctx->quiet || (ctx->silent && (!session->condstore || !changed)))
 		return;
 	struct buf line;
 	buf_init(&line);
 	buf_printf(&line, "* %zu FETCH (", lo + 1);
 	if (!ctx->silent) {
 		buf_append_str(&line, "FLAGS (");
-		imap_append_flags(&line, m->flags, m->keywords);
+		imap_append_view_flags(session, &line, m);
 		buf_append_str(&line, ") ");
 	}
 	if (ctx->cmd->uid || session->condstore)
@@ -99,6 +120,45 @@ static void imap_store_cb(const struct storage_mail *mail, bool changed, void *c
 	buf_append_str(&line, ")\r\n");
 	imap_write(session, line.data, line.len);
 	buf_free(&line);
+}
+
+/* FLAGS (replace) when the rights cover only some flags: remove the allowed
+ * flags not asked for, then add those asked for, so the flags the user may
+ * not change stay as they are (keywords are then only added). The
+ * UNCHANGEDSINCE condition applies to the first step; the messages it
+ * fails are left out of the second. */
+static enum storage_result imap_store_partial_set(struct imap_store_ctx *ctx, uint32_t *uids,
+						  size_t count, uint32_t flags,
+						  const char *keywords, uint32_t allowed,
+						  int64_t unchangedsince, uint32_t **modified_r,
+						  size_t *modified_count_r, const char **error_r)
+{
+	struct imap_session *session = ctx->cmd->session;
+	struct imap_store_ctx quiet = *ctx;
+	quiet.quiet = true;
+	enum storage_result ret = storage_mail_store_flags(
+		imap_storage(session), session->mailbox.id, uids, count, STORAGE_FLAGS_REMOVE,
+		allowed & ~flags, NULL, unchangedsince, imap_store_cb, &quiet, modified_r,
+		modified_count_r, error_r);
+	if (ret != STORAGE_OK)
+		return ret;
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++) {
+		bool failed = false;
+		for (size_t k = 0; k < *modified_count_r && !failed; k++)
+			failed = (*modified_r)[k] == uids[i];
+		if (!failed)
+			uids[n++] = uids[i];
+	}
+	if (n == 0)
+		return STORAGE_OK;
+	uint32_t *none = NULL;
+	size_t none_count = 0;
+	ret = storage_mail_store_flags(imap_storage(session), session->mailbox.id, uids, n,
+				       STORAGE_FLAGS_ADD, flags, keywords, 0, imap_store_cb, ctx,
+				       &none, &none_count, error_r);
+	free(none);
+	return ret;
 }
 
 void imap_cmd_store(struct imap_client_cmd *cmd)
@@ -156,8 +216,16 @@ void imap_cmd_store(struct imap_client_cmd *cmd)
 		imap_cmd_no(cmd, "[READ-ONLY] mailbox was opened with EXAMINE");
 		return;
 	}
+	/* RFC 4314 4: what the rights do not allow is silently left alone */
+	uint32_t allowed = imap_store_allowed(session);
+	flags &= allowed;
+	if (!imap_mailbox_access_may(session, STORAGE_ACL_WRITE))
+		buf_reset(&keywords);
+	bool partial = mode == STORAGE_FLAGS_SET &&
+		       (allowed != IMAP_STORE_SYSTEM_FLAGS ||
+			!imap_mailbox_access_may(session, STORAGE_ACL_WRITE));
 	size_t *indexes, count;
-	if (imap_cmd_seqset(cmd, &cmd->args[0], cmd->uid, &indexes, &count) < 0) {
+	if (imap_cmd_msgset(cmd, &cmd->args[0], cmd->uid, &indexes, &count) < 0) {
 		buf_free(&keywords);
 		return;
 	}
@@ -177,6 +245,11 @@ void imap_cmd_store(struct imap_client_cmd *cmd)
 		modified = uids;
 		modified_count = count;
 		uids = NULL;
+	} else if (count > 0 && partial) {
+		ret = imap_store_partial_set(&ctx, uids, count, flags,
+					     keywords.len > 0 ? (const char *)keywords.data : NULL,
+					     allowed, unchangedsince > 0 ? unchangedsince : 0,
+					     &modified, &modified_count, &error);
 	} else if (count > 0) {
 		ret = storage_mail_store_flags(imap_storage(session), session->mailbox.id, uids,
 					       count, mode, flags,

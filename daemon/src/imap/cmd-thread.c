@@ -1,6 +1,7 @@
 /* cmd-thread.c - THREAD and UID THREAD (RFC 5256 section 4): "THREAD
  * algorithm charset keys" evaluates the search keys over the view, reads
- * the header values threading needs (cached at delivery), threads the
+ * the header values threading needs (cached at delivery; one storage query
+ * for all the matches), threads the
  * matches (imap-thread.c) and answers "* THREAD (..)(..)" with sequence
  * numbers, or UIDs under UID THREAD.
  *
@@ -44,21 +45,21 @@ void imap_cmd_thread(struct imap_client_cmd *cmd)
 	char **values = xcalloc(count * TH_FIELDS + 1, sizeof(*values));
 	size_t loaded = 0;
 	const char *error = NULL;
-	enum storage_result ret = STORAGE_OK;
+	bool *expunged = xcalloc(count + 1, sizeof(*expunged));
+	char **got = xcalloc(count * fields + 1, sizeof(*got));
+	enum storage_result ret = imap_view_header_firsts(session, indexes, count,
+							  imap_thread_fields, fields, got,
+							  expunged, &error);
 	for (size_t i = 0; i < count && ret == STORAGE_OK; i++) {
+		if (expunged[i]) {
+			gone = true; /* expunged meanwhile */
+			continue;
+		}
 		const struct imap_view_mail *v = &session->mails[indexes[i]];
 		char **vals = values + loaded * TH_FIELDS;
-		for (size_t f = 0; f < fields && ret == STORAGE_OK; f++)
-			ret = imap_view_header_first(session, indexes[i], imap_thread_fields[f],
-						     &vals[f], &error);
-		if (ret == STORAGE_ERR_NOTFOUND) {
-			for (size_t f = 0; f < TH_FIELDS; f++) {
-				free(vals[f]);
-				vals[f] = NULL;
-			}
-			gone = true; /* expunged meanwhile */
-			ret = STORAGE_OK;
-			continue;
+		for (size_t f = 0; f < fields; f++) {
+			vals[f] = got[i * fields + f]; /* taken */
+			got[i * fields + f] = NULL;
 		}
 		msgs[loaded++] = (struct imap_thread_msg){
 			.number = cmd->uid ? v->uid : (uint32_t)(indexes[i] + 1),
@@ -69,6 +70,10 @@ void imap_cmd_thread(struct imap_client_cmd *cmd)
 			.in_reply_to = vals[TH_IN_REPLY_TO],
 		};
 	}
+	for (size_t i = 0; i < count * fields; i++)
+		free(got[i]);
+	free(got);
+	free(expunged);
 	free(indexes);
 	if (ret == STORAGE_OK) {
 		struct buf out;

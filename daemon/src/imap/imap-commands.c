@@ -6,6 +6,7 @@
  * handler (cmd-*.c).
  */
 #include "imap-commands.h"
+#include "imap-mailbox-access.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -41,6 +42,7 @@ static const struct imap_command_def imap_commands[] = {
 	{ "ENABLE", imap_cmd_enable, IMAP_CMD_AUTH },
 	{ "LOGIN", imap_cmd_login, IMAP_CMD_NOAUTH },
 	{ "AUTHENTICATE", imap_cmd_authenticate, IMAP_CMD_NOAUTH },
+	{ "STARTTLS", imap_cmd_starttls, IMAP_CMD_NOAUTH },
 	{ "SELECT", imap_cmd_select, IMAP_LOGGED_IN },
 	{ "EXAMINE", imap_cmd_examine, IMAP_LOGGED_IN },
 	{ "CREATE", imap_cmd_create, IMAP_LOGGED_IN },
@@ -69,6 +71,11 @@ static const struct imap_command_def imap_commands[] = {
 	{ "GETQUOTAROOT", imap_cmd_getquotaroot, IMAP_LOGGED_IN },
 	{ "GETQUOTA", imap_cmd_getquota, IMAP_LOGGED_IN },
 	{ "SETQUOTA", imap_cmd_setquota, IMAP_LOGGED_IN },
+	{ "SETACL", imap_cmd_setacl, IMAP_LOGGED_IN },
+	{ "DELETEACL", imap_cmd_deleteacl, IMAP_LOGGED_IN },
+	{ "GETACL", imap_cmd_getacl, IMAP_LOGGED_IN },
+	{ "LISTRIGHTS", imap_cmd_listrights, IMAP_LOGGED_IN },
+	{ "MYRIGHTS", imap_cmd_myrights, IMAP_LOGGED_IN },
 };
 
 /* The entry for name as sent with or without UID; NULL if none. */
@@ -134,6 +141,10 @@ void imap_command_run(struct imap_session *session, struct imap_command *parsed)
 	}
 	log_debug(session->sid, "imap", "command", "tag=%s name=%s%s", cmd.tag,
 		  cmd.uid ? "UID " : "", def->name);
+	/* RFC 4314: a rights change applies to the selected mailbox from the
+	 * next command on */
+	if (imap_mailbox_access_refresh(session) < 0)
+		return;
 	def->handler(&cmd);
 }
 

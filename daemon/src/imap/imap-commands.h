@@ -53,8 +53,13 @@ imap_command_fn imap_cmd_copy, imap_cmd_move;
 imap_command_fn imap_cmd_idle;
 /* cmd-compress.c */
 imap_command_fn imap_cmd_compress;
+/* cmd-starttls.c */
+imap_command_fn imap_cmd_starttls;
 /* cmd-quota.c */
 imap_command_fn imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
+/* cmd-acl.c */
+imap_command_fn imap_cmd_setacl, imap_cmd_deleteacl, imap_cmd_getacl, imap_cmd_listrights,
+	imap_cmd_myrights;
 
 /* Resolve a sequence set argument of the selected mailbox to view indexes
  * (0-based, ascending, no duplicates). by_uid: the set holds UIDs. -1 after

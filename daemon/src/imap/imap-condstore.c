@@ -156,7 +156,7 @@ enum storage_result imap_condstore_resync(struct imap_session *session, int64_t 
 		if (m->modseq <= modseq || (known != NULL && !imap_uid_set_contains(known, m->uid)))
 			continue;
 		buf_printf(&out, "* %zu FETCH (UID %u FLAGS (", k + 1, m->uid);
-		imap_append_flags(&out, m->flags, m->keywords);
+		imap_append_view_flags(session, &out, m);
 		buf_printf(&out, ") MODSEQ (%lld))\r\n", (long long)m->modseq);
 		if (out.len > 64 * 1024) {
 			imap_write(session, out.data, out.len);

@@ -190,6 +190,11 @@ static int imap_parse_quoted(struct imap_parser *p, struct imap_arg *arg)
 
 static int imap_parse_literal(struct imap_parser *p, struct imap_arg *arg)
 {
+	if (p->data[p->pos] == '~') {
+		/* literal8 (RFC 3516): the same framing, any octet allowed */
+		arg->literal8 = true;
+		p->pos++;
+	}
 	p->pos++; /* '{' */
 	uint64_t n = 0;
 	size_t digits = 0;
@@ -228,6 +233,10 @@ static int imap_parse_arg(struct imap_parser *p, unsigned depth, struct imap_arg
 		return imap_parse_quoted(p, arg);
 	case '{':
 		return imap_parse_literal(p, arg);
+	case '~':
+		if (p->pos + 1 < p->len && p->data[p->pos + 1] == '{')
+			return imap_parse_literal(p, arg);
+		return imap_parse_atom(p, arg);
 	case '(':
 		if (depth + 1 > p->limits->max_depth)
 			return imap_parser_fail(p, "lists nested too deep");
@@ -349,12 +358,12 @@ void imap_command_free(struct imap_command **cmdp)
 bool imap_arg_is_astring(const struct imap_arg *arg)
 {
 	return arg->type == IMAP_ARG_ATOM || arg->type == IMAP_ARG_QUOTED ||
-	       arg->type == IMAP_ARG_LITERAL || arg->type == IMAP_ARG_NIL;
+	       (arg->type == IMAP_ARG_LITERAL && !arg->literal8) || arg->type == IMAP_ARG_NIL;
 }
 
 bool imap_arg_is_string(const struct imap_arg *arg)
 {
-	return arg->type == IMAP_ARG_QUOTED || arg->type == IMAP_ARG_LITERAL;
+	return arg->type == IMAP_ARG_QUOTED || (arg->type == IMAP_ARG_LITERAL && !arg->literal8);
 }
 
 bool imap_arg_atom_equals(const struct imap_arg *arg, const char *word)

@@ -28,7 +28,8 @@
 enum imap_arg_type {
 	IMAP_ARG_ATOM = 0,  /* incl. "\Seen", "1:*", "BODY.PEEK[HEADER.FIELDS (A B)]<0.10>" */
 	IMAP_ARG_QUOTED,    /* "..." with \\ and \" decoded */
-	IMAP_ARG_LITERAL,   /* {n} or {n+} and its n bytes (may contain NUL) */
+	IMAP_ARG_LITERAL,   /* {n} or {n+} and its n bytes (may contain NUL); also
+			     * literal8 ~{n} / ~{n+} (RFC 3516), see literal8 */
 	IMAP_ARG_NIL,       /* the atom NIL (str is "NIL") */
 	IMAP_ARG_LIST,      /* ( ... ) */
 };
@@ -37,6 +38,8 @@ struct imap_arg {
 	enum imap_arg_type type;
 	char *str;          /* NUL-terminated copy; for LIST NULL */
 	size_t len;         /* bytes in str */
+	bool literal8;      /* LITERAL written as ~{n}: only APPEND takes it, the
+			     * string helpers below say no to it */
 	struct imap_arg *list; /* LIST: the elements */
 	size_t list_count;
 };
@@ -59,7 +62,8 @@ void imap_parser_limits_default(struct imap_parser_limits *limits_r);
 
 /* Framing. line (len bytes, without its line end) is one line of client
  * input. Returns true when it ends with a literal announcement outside a
- * quoted string: *size_r gets n and *nonsync_r whether it was {n+}. A
+ * quoted string ({n}, {n+}, or literal8 ~{n}, ~{n+}): *size_r gets n and
+ * *nonsync_r whether it was {n+}. A
  * malformed announcement (no digits, too many digits) returns false with
  * *bad_r set; otherwise *bad_r is false. */
 bool imap_parser_line_literal(const unsigned char *line, size_t len, uint64_t *size_r,
@@ -75,9 +79,10 @@ int imap_command_parse(const unsigned char *data, size_t len,
 		       const char **error_r);
 void imap_command_free(struct imap_command **cmd);
 
-/* Argument helpers. astring: atom, quoted, literal or NIL ("NIL"). */
+/* Argument helpers. astring: atom, quoted, literal or NIL ("NIL"); never
+ * a literal8. */
 bool imap_arg_is_astring(const struct imap_arg *arg);
-/* string: quoted or literal. */
+/* string: quoted or literal (not literal8). */
 bool imap_arg_is_string(const struct imap_arg *arg);
 /* Case-insensitive: is arg the atom word? */
 bool imap_arg_atom_equals(const struct imap_arg *arg, const char *word);

@@ -3,7 +3,9 @@
  *
  * Bounded: at most IMAP_SEARCH_KEYS_MAX keys, IMAP_SEARCH_DEPTH_MAX levels
  * of parentheses / NOT / OR, IMAP_SEARCH_STRING_MAX bytes per string,
- * IMAP_SEARCH_RANGES_MAX ranges per set. Never evaluates anything, never
+ * IMAP_SEARCH_RANGES_MAX ranges per set written by the client (the saved
+ * result "$" stands for, SEARCHRES, is the server's own and as long as
+ * the mailbox). Never evaluates anything, never
  * does I/O; strings are case-folded here once so matching need not.
  */
 #include "imap-search.h"
@@ -87,6 +89,7 @@ struct parse_ctx {
 	size_t pos;
 	size_t keys;
 	const char *error;
+	const struct imap_search_saved *saved; /* "$": NULL when not allowed */
 };
 
 static bool text_eq_ci(const char *text, size_t len, const char *word)
@@ -200,6 +203,25 @@ static int parse_seqset(struct parse_ctx *ctx, const char *text, size_t len,
 	}
 }
 
+/* "$" (SEARCHRES): the saved UIDs as ranges of a UID set. */
+static int parse_saved(struct parse_ctx *ctx, struct imap_search_key *key)
+{
+	if (ctx->saved == NULL)
+		return fail(ctx, "Invalid sequence set");
+	key->type = IMAP_SEARCH_UIDSET;
+	size_t cap = 0;
+	const uint32_t *uids = ctx->saved->uids;
+	for (size_t i = 0; i < ctx->saved->count;) {
+		size_t j = i;
+		while (j + 1 < ctx->saved->count && uids[j + 1] == uids[j] + 1)
+			j++;
+		*XARRAY_PUSH(key->ranges, key->range_count, cap) =
+			(struct imap_search_range){ uids[i], uids[j] };
+		i = j + 1;
+	}
+	return 0;
+}
+
 static int parse_number(struct parse_ctx *ctx, struct imap_search_key *key)
 {
 	const char *text;
@@ -252,7 +274,8 @@ static int parse_group(struct parse_ctx *ctx, const struct imap_search_arg *list
 {
 	if (list->child_count == 0)
 		return fail(ctx, "Empty search key list");
-	struct parse_ctx sub = { list->children, list->child_count, 0, ctx->keys, NULL };
+	struct parse_ctx sub = { list->children, list->child_count, 0, ctx->keys, NULL,
+				 ctx->saved };
 	key->type = IMAP_SEARCH_AND;
 	size_t cap = 0;
 	int ret = 0;
@@ -283,6 +306,8 @@ static int parse_key(struct parse_ctx *ctx, unsigned depth, struct imap_search_k
 		return parse_group(ctx, a, depth, key);
 	if (a->type != IMAP_SEARCH_ARG_ATOM || a->len == 0)
 		return fail(ctx, "Expected a search key");
+	if (a->len == 1 && a->text[0] == '$')
+		return parse_saved(ctx, key);
 	if ((a->text[0] >= '0' && a->text[0] <= '9') || a->text[0] == '*') {
 		key->type = IMAP_SEARCH_SEQSET;
 		return parse_seqset(ctx, a->text, a->len, key);
@@ -326,6 +351,8 @@ static int parse_key(struct parse_ctx *ctx, unsigned depth, struct imap_search_k
 	case ARG_SEQSET:
 		if (take_atom(ctx, &text, &len) < 0)
 			return -1;
+		if (len == 1 && text[0] == '$')
+			return parse_saved(ctx, key);
 		return parse_seqset(ctx, text, len, key);
 	case ARG_NOT:
 	case ARG_OR:
@@ -395,8 +422,17 @@ enum imap_search_parse_result imap_search_parse(const struct imap_search_arg *ar
 						struct imap_search_key **key_r,
 						const char **error_r)
 {
+	return imap_search_parse_saved(args, arg_count, NULL, key_r, error_r);
+}
+
+enum imap_search_parse_result imap_search_parse_saved(const struct imap_search_arg *args,
+						      size_t arg_count,
+						      const struct imap_search_saved *saved,
+						      struct imap_search_key **key_r,
+						      const char **error_r)
+{
 	*key_r = NULL;
-	struct parse_ctx ctx = { args, arg_count, 0, 0, NULL };
+	struct parse_ctx ctx = { args, arg_count, 0, 0, NULL, saved };
 	enum imap_search_parse_result ret = check_charset(&ctx);
 	if (ret != IMAP_SEARCH_PARSE_OK) {
 		*error_r = ctx.error;

@@ -5,10 +5,13 @@
  *
  * Reads message data only when the keys' cost needs it (1: the header,
  * 2: the whole message), once per message, and only of the selected
- * mailbox. BODY and TEXT keys of 3 characters or more ask the full-text
- * index once per SEARCH (storage_mail_search_text) and are decided from its
- * answer; only messages it has no text for are decoded. Never changes flags or the view, and never writes untagged
- * responses.
+ * mailbox. "$" (SEARCHRES) is the session's saved result. BODY and TEXT
+ * keys of 3 characters or more ask the full-text index once per SEARCH
+ * (storage_mail_search_text) and are decided from its answer; only
+ * messages it has no text for are decoded (the background indexer may lag
+ * behind delivery). Header values for SORT and THREAD come
+ * in one query for all the messages (storage_mail_header_fields). Never
+ * changes flags or the view, and never writes untagged responses.
  */
 #include "imap-search-view.h"
 #include "imap-commands.h"
@@ -214,7 +217,9 @@ int imap_search_view(struct imap_client_cmd *cmd, const struct imap_arg *charset
 	free(converted);
 	struct imap_search_key *key = NULL;
 	const char *error = NULL;
-	enum imap_search_parse_result pret = imap_search_parse(sargs, total, &key, &error);
+	struct imap_search_saved saved = { session->searchres, session->searchres_count };
+	enum imap_search_parse_result pret = imap_search_parse_saved(sargs, total, &saved, &key,
+								     &error);
 	imap_search_args_free(sargs, total);
 	if (pret == IMAP_SEARCH_PARSE_BADCHARSET) {
 		imap_cmd_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] %s", error);
@@ -284,24 +289,73 @@ int imap_search_view(struct imap_client_cmd *cmd, const struct imap_arg *charset
 	return 0;
 }
 
-static void imap_header_first_cb(const char *value, void *context)
+/* Walks the storage's rows (ascending uids) along the wanted uids. */
+struct imap_header_fill {
+	const uint32_t *uids; /* the wanted messages' uids, ascending */
+	size_t count;
+	size_t pos;
+	size_t name_count;
+	char **values;        /* count * name_count */
+	bool *seen;
+};
+
+static void imap_header_fill_cb(uint32_t uid, int field, const char *value, void *context)
 {
-	char **value_r = context;
-	if (*value_r == NULL)
-		*value_r = xstrdup(value);
+	struct imap_header_fill *f = context;
+	while (f->pos < f->count && f->uids[f->pos] < uid)
+		f->pos++;
+	if (f->pos == f->count || f->uids[f->pos] != uid)
+		return; /* in the range but not wanted */
+	f->seen[f->pos] = true;
+	if (field < 0 || (size_t)field >= f->name_count || value == NULL)
+		return;
+	char **slot = &f->values[f->pos * f->name_count + (size_t)field];
+	if (*slot == NULL)
+		*slot = xstrdup(value);
 }
 
-enum storage_result imap_view_header_first(struct imap_session *session, size_t index,
-					   const char *name, char **value_r,
-					   const char **error_r)
+enum storage_result imap_view_header_firsts(struct imap_session *session,
+					    const size_t *indexes, size_t count,
+					    const char *const *names, size_t name_count,
+					    char **values_r, bool *gone_r, const char **error_r)
 {
-	*value_r = NULL;
-	enum storage_result ret = storage_mail_header_values(
-		imap_storage(session), session->mailbox.id, session->mails[index].uid, name,
-		imap_header_first_cb, value_r, error_r);
-	if (ret != STORAGE_OK) {
-		free(*value_r);
-		*value_r = NULL;
+	for (size_t i = 0; i < count * name_count; i++)
+		values_r[i] = NULL;
+	for (size_t i = 0; i < count; i++)
+		gone_r[i] = false;
+	if (count == 0 || name_count == 0)
+		return STORAGE_OK;
+	uint32_t *uids = xcalloc(count, sizeof(*uids));
+	for (size_t i = 0; i < count; i++)
+		uids[i] = session->mails[indexes[i]].uid;
+	struct imap_header_fill fill = {
+		.uids = uids, .count = count, .name_count = name_count, .values = values_r,
+		.seen = gone_r, /* true = seen until inverted below */
+	};
+	enum storage_result ret = storage_mail_header_fields(
+		imap_storage(session), session->mailbox.id, uids[0], uids[count - 1], names,
+		name_count, imap_header_fill_cb, &fill, error_r);
+	free(uids);
+	if (ret == STORAGE_ERR_NOTFOUND) {
+		/* the mailbox is gone: so are its messages */
+		for (size_t i = 0; i < count * name_count; i++) {
+			free(values_r[i]);
+			values_r[i] = NULL;
+		}
+		for (size_t i = 0; i < count; i++)
+			gone_r[i] = true;
+		return STORAGE_OK;
 	}
-	return ret;
+	if (ret != STORAGE_OK) {
+		for (size_t i = 0; i < count * name_count; i++) {
+			free(values_r[i]);
+			values_r[i] = NULL;
+		}
+		for (size_t i = 0; i < count; i++)
+			gone_r[i] = false;
+		return ret;
+	}
+	for (size_t i = 0; i < count; i++)
+		gone_r[i] = !gone_r[i];
+	return STORAGE_OK;
 }

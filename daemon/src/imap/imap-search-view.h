@@ -16,12 +16,15 @@ int imap_search_view(struct imap_client_cmd *cmd, const struct imap_arg *charset
 		     const struct imap_arg *args, size_t arg_count, size_t **indexes_r,
 		     size_t *count_r, bool *gone_r);
 
-/* The first value of header field name of the view's message at index
- * (cached at delivery: the message is not read) into *value_r (malloc'ed,
- * NULL when the message has no such field). NOTFOUND when the message has
- * been expunged meanwhile. */
-enum storage_result imap_view_header_first(struct imap_session *session, size_t index,
-					   const char *name, char **value_r,
-					   const char **error_r);
+/* The first value of each header field of names (1 to
+ * STORAGE_HEADER_FIELDS_MAX) of the view's messages at indexes (ascending),
+ * cached at delivery and read in one storage query: values_r[i * name_count
+ * + f] is that of names[f] for indexes[i] (malloc'ed, NULL when absent);
+ * gone_r[i] is true when that message has been expunged meanwhile. On
+ * failure every value is NULL. */
+enum storage_result imap_view_header_firsts(struct imap_session *session,
+					    const size_t *indexes, size_t count,
+					    const char *const *names, size_t name_count,
+					    char **values_r, bool *gone_r, const char **error_r);
 
 #endif

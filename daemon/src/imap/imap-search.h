@@ -6,7 +6,7 @@
  * comes in through struct imap_search_mail; the raw message is asked for
  * (through a callback) only when a key needs it, at most once per match.
  * Header values are RFC 2047 decoded and body text parts decoded to UTF-8
- * (GMime) before matching; strings match as case-insensitive substrings of
+ * by storage's mime-text.h (the full-text index's decoding) before matching; strings match as case-insensitive substrings of
  * the UTF-8 text.
  */
 #ifndef TANDEM_IMAP_SEARCH_H
@@ -119,7 +119,8 @@ enum imap_search_parse_result {
  * top-level keys. Keys are case-insensitive; dates are RFC 3501
  * date (1-Feb-1994, as an atom or a string); CHARSET UTF-8 and US-ASCII
  * are accepted (US-ASCII strings are read as UTF-8). Sequence sets are
- * atoms starting with a digit or '*'; "$" (SEARCHRES) is not supported yet.
+ * atoms starting with a digit or '*'; "$" (SEARCHRES) is a syntax error
+ * here (see imap_search_parse_saved()).
  * KEYWORD \Seen (etc.) is taken as the system flag. An empty string
  * matches every message that has the field (FROM, TO, CC, BCC, SUBJECT,
  * HEADER) or every message (BODY, TEXT). On failure *key_r is NULL and
@@ -128,6 +129,19 @@ enum imap_search_parse_result imap_search_parse(const struct imap_search_arg *ar
 						size_t arg_count,
 						struct imap_search_key **key_r,
 						const char **error_r);
+/* SEARCHRES (RFC 5182): the saved result "$" stands for, as a key and
+ * as UID's set: these UIDs (ascending; none is valid and matches nothing). */
+struct imap_search_saved {
+	const uint32_t *uids;
+	size_t count;
+};
+/* imap_search_parse() with "$" allowed: it becomes an IMAP_SEARCH_UIDSET
+ * of saved's UIDs (saved NULL: "$" is a syntax error). */
+enum imap_search_parse_result imap_search_parse_saved(const struct imap_search_arg *args,
+						      size_t arg_count,
+						      const struct imap_search_saved *saved,
+						      struct imap_search_key **key_r,
+						      const char **error_r);
 void imap_search_key_free(struct imap_search_key **key);
 
 /* ---- evaluation ---- */
@@ -175,20 +189,13 @@ struct imap_search_mailbox {
 int imap_search_match(const struct imap_search_key *key, const struct imap_search_mailbox *box,
 		      const struct imap_search_mail *mail, bool *match_r, const char **error_r);
 
-/* The searchable text of a raw message, as BODY and TEXT see it: *headers_r
- * every top-level header field ("name: value" lines, decoded and folded),
- * *body_r the text parts decoded and folded (imap_search_fold). Both are
- * malloc'ed and NUL-terminated. The full-text index stores these. */
-void imap_search_message_text(const unsigned char *msg, size_t size, char **headers_r,
-			      size_t *headers_len_r, char **body_r, size_t *body_len_r);
-
 /* Helpers shared with the parser and tests. */
 /* "1-Feb-1994" -> days since 1970-01-01; -1 on error. */
 int imap_search_date_parse(const char *text, size_t len, int64_t *day_r);
 /* Days since 1970-01-01 of a civil date. */
 int64_t imap_search_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* text made valid UTF-8 (bad bytes become U+FFFD, NUL a blank), case-folded
- * and NFC-normalised; the result is malloc'ed and NUL-terminated. */
+ * and NFC-normalised (mime_text_fold); malloc'ed and NUL-terminated. */
 char *imap_search_fold(const char *text, size_t len, size_t *len_r);
 
 #endif

@@ -30,6 +30,7 @@ struct imap_service *imap_service_create(const struct imap_settings *set)
 	net->name = "imap";
 	net->context = service;
 	net->max_line_length = IMAP_LINE_MAX;
+	net->handshake_timeout_secs = set->preauth_timeout_secs; /* implicit TLS */
 	net->refuse = imap_service_refuse;
 	imap_session_hooks(net);
 	service->net = net;
@@ -45,6 +46,11 @@ void imap_service_free(struct imap_service **servicep)
 	free(service->net);
 	free(service->hostname);
 	free(service);
+}
+
+void imap_service_set_auth(struct imap_service *service, struct auth_service *auth)
+{
+	service->auth = auth;
 }
 
 const struct net_service *imap_service_net(struct imap_service *service)

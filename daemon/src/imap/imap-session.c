@@ -191,15 +191,20 @@ struct storage_conn *imap_storage(struct imap_session *session)
 const char *imap_capabilities(struct imap_session *session)
 {
 	if (session->state != IMAP_STATE_NOT_AUTHENTICATED)
-		return "IMAP4rev1 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE"
+		return "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR UNSELECT CHILDREN SPECIAL-USE UIDPLUS MOVE"
 		       " ID NAMESPACE ENABLE LIST-EXTENDED LIST-STATUS STATUS=SIZE IDLE"
 		       " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES ESEARCH"
 		       " CONDSTORE QRESYNC"
 		       " QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE MULTIAPPEND"
-		       " COMPRESS=DEFLATE";
+		       " ACL RIGHTS=texk"
+		       " COMPRESS=DEFLATE BINARY SEARCHRES";
+	/* STARTTLS only while it can be done (RFC 3501 6.2.1) */
+	bool starttls = session->conn != NULL && net_conn_can_starttls(session->conn);
 	if (!session->plaintext_ok)
-		return "IMAP4rev1 LITERAL+ SASL-IR ID LOGINDISABLED";
-	return "IMAP4rev1 LITERAL+ SASL-IR ID AUTH=PLAIN AUTH=LOGIN";
+		return starttls ? "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID STARTTLS LOGINDISABLED" :
+				  "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID LOGINDISABLED";
+	return starttls ? "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID STARTTLS AUTH=PLAIN AUTH=LOGIN" :
+			  "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID AUTH=PLAIN AUTH=LOGIN";
 }
 
 static void imap_session_free(struct imap_session *session)
@@ -222,6 +227,27 @@ static void imap_session_unref(struct imap_session **sessionp)
 	*sessionp = NULL;
 	if (--session->refs == 0)
 		imap_session_free(session);
+}
+
+void imap_session_hold(struct imap_session *session)
+{
+	session->refs++;
+}
+
+void imap_session_release(struct imap_session *session)
+{
+	imap_session_unref(&session);
+}
+
+static void imap_session_input(void *context);
+
+void imap_session_resume(struct imap_session *session)
+{
+	if (session->conn == NULL)
+		return;
+	net_conn_set_reading(session->conn, true);
+	if (!session->in_input)
+		imap_session_input(session);
 }
 
 void imap_session_close(struct imap_session *session, const char *reason)
@@ -525,7 +551,7 @@ static void imap_session_input(void *context)
 	session->last_input = time(NULL);
 	if (session->state != IMAP_STATE_NOT_AUTHENTICATED && session->conn != NULL)
 		imap_timer_arm(session);
-	while (session->conn != NULL) {
+	while (session->conn != NULL && !session->auth_pending) {
 		if (net_conn_output_full(session->conn))
 			break; /* resumes when the client has read the replies */
 		long inflated = imap_session_inflate(session);
@@ -544,12 +570,6 @@ static void imap_session_input(void *context)
 	imap_session_unref(&session);
 }
 
-static bool imap_peer_is_loopback(const char *peer)
-{
-	return strncmp(peer, "127.", 4) == 0 || strncmp(peer, "[::1]:", 6) == 0 ||
-	       strcmp(peer, "unix") == 0;
-}
-
 static void *imap_session_create(struct net_conn *conn, void *context)
 {
 	struct imap_service *service = context;
@@ -560,8 +580,10 @@ static void *imap_session_create(struct net_conn *conn, void *context)
 	snprintf(session->sid, sizeof(session->sid), "%s", net_conn_sid(conn));
 	session->refs = 1; /* the connection's */
 	session->state = IMAP_STATE_NOT_AUTHENTICATED;
-	session->plaintext_ok = service->set.allow_plaintext_auth ||
-				imap_peer_is_loopback(net_conn_peer(conn));
+	/* plaintext here means "without TLS": implicit TLS is fine */
+	session->plaintext_ok = service->set.allow_plaintext_auth || net_conn_is_tls(conn) ||
+				(service->set.plaintext_auth_loopback &&
+				 net_conn_peer_is_loopback(conn));
 	session->last_input = time(NULL);
 	buf_init(&session->cmd);
 	session->timer = evtimer_new(net_worker_base(session->worker), imap_timer_cb, session);

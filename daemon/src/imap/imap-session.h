@@ -32,10 +32,13 @@ enum imap_state {
 	IMAP_STATE_COUNT
 };
 
+struct auth_service;
+
 struct imap_service {
 	struct imap_settings set;
 	char *hostname;
 	struct net_service *net;
+	struct auth_service *auth;
 };
 
 /* One message of the selected mailbox: its index + 1 is its sequence number. */
@@ -65,7 +68,8 @@ struct imap_session {
 	unsigned preauth_commands;
 	unsigned auth_failures;
 	bool in_input;
-	bool plaintext_ok;         /* loopback peer or allow_plaintext_auth */
+	bool auth_pending;         /* LOGIN/AUTHENTICATE being checked: read no further */
+	bool plaintext_ok;         /* TLS, loopback peer or allow_plaintext_auth */
 	struct event *timer;       /* pre-auth deadline, then idle timeout */
 	time_t last_input;
 
@@ -87,6 +91,8 @@ struct imap_session {
 	 * HIGHESTMODSEQ at SELECT; qresync: VANISHED instead of EXPUNGE */
 	bool condstore;
 	bool qresync;
+	/* ENABLE IMAP4rev2 (RFC 9051): rev2 behaviour for this session */
+	bool rev2;
 
 	/* AUTHENTICATED */
 	int64_t user_id;
@@ -95,11 +101,16 @@ struct imap_session {
 	/* SELECTED */
 	struct storage_mailbox mailbox;
 	bool readonly;
+	uint32_t rights;           /* STORAGE_ACL_* of the user on it (all when their own;
+				      imap-mailbox-access.c keeps it current) */
 	struct imap_view_mail *mails;
 	size_t mail_count, mail_cap;
 	struct mailbox_watch *watch; /* told when another session or LMTP changes it */
 	bool changed;              /* told so since the last sync */
 	bool expunge_pending;      /* a sync held back expunges (during FETCH etc.) */
+	/* SEARCHRES (RFC 5182): "$", the saved result as UIDs (ascending) */
+	uint32_t *searchres;
+	size_t searchres_count;
 
 	/* COMPRESS=DEFLATE (RFC 4978): both directions compressed once set;
 	 * plain_in holds the inflated input the command reader works on */
@@ -152,6 +163,11 @@ struct storage_conn *imap_storage(struct imap_session *session);
 /* Successful login: remember the user, re-arm the timer, log. */
 void imap_session_login(struct imap_session *session, const struct storage_user *user,
 			const char *mech);
+/* A reference for work that finishes later (an auth check), and its
+ * release; resume reads the commands the client sent meanwhile. */
+void imap_session_hold(struct imap_session *session);
+void imap_session_release(struct imap_session *session);
+void imap_session_resume(struct imap_session *session);
 /* Forget the selected mailbox (back to AUTHENTICATED). */
 void imap_session_unselect(struct imap_session *session);
 /* The capability list for the current state (without "CAPABILITY"). */
@@ -176,6 +192,17 @@ enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow
 /* Messages of the view with \Recent (for "* n RECENT"). */
 size_t imap_view_recent_count(struct imap_session *session);
 
+/* imap-searchres.c: SEARCHRES (RFC 5182). Save the messages at indexes
+ * (ascending) of the view as "$"; forget it (imap_view_free() does). */
+void imap_searchres_save(struct imap_session *session, const size_t *indexes, size_t count);
+void imap_searchres_clear(struct imap_session *session);
+/* Is arg the "$" marker? */
+bool imap_arg_is_searchres(const struct imap_arg *arg);
+/* Like imap_cmd_seqset() (imap-commands.h), and "$" gives the saved
+ * messages still in the view (none: an empty, valid set). */
+int imap_cmd_msgset(struct imap_client_cmd *cmd, const struct imap_arg *arg, bool by_uid,
+		    size_t **indexes_r, size_t *count_r);
+
 /* cmd-idle.c: a line read while idling (DONE or not). */
 void imap_idle_line(struct imap_session *session, const char *line, size_t len);
 
@@ -185,6 +212,14 @@ void imap_command_run(struct imap_session *session, struct imap_command *cmd);
 /* imap-strings.c: the wire name of arg (modified UTF-7) as a storage
  * name; "INBOX" in any case becomes INBOX. -1 after replying BAD. */
 int imap_arg_mailbox(struct imap_client_cmd *cmd, const struct imap_arg *arg, struct buf *name_r);
+/* imap-mailbox-name.c: the same as this session speaks names: modified
+ * UTF-7 (IMAP4rev1) or, after ENABLE IMAP4rev2, UTF-8 as it is (RFC 9051). */
+int imap_session_arg_mailbox(struct imap_client_cmd *cmd, const struct imap_arg *arg,
+			     struct buf *name_r);
+void imap_session_append_mailbox(struct imap_session *session, struct buf *out,
+				 const char *name);
+/* Is text (len bytes) valid UTF-8 (no overlong forms, no surrogates)? */
+bool imap_utf8_valid(const char *text, size_t len);
 /* Append name (storage UTF-8) as an IMAP string in modified UTF-7. */
 void imap_append_mailbox(struct buf *out, const char *name);
 /* Append s as a quoted string or, when it needs it, a literal. */
@@ -213,6 +248,16 @@ void imap_view_condstore_enable(struct imap_session *session, bool with_highestm
 size_t imap_view_index(struct imap_session *session, uint32_t uid);
 /* Append uids (ascending) as a compact uid set "1:3,7" to out. */
 void imap_append_uid_set(struct buf *out, const uint32_t *uids, size_t count);
+/* imap-view.c: a view message's flags for FETCH FLAGS (no parens): its
+ * system flags and keywords, and \Recent when it is recent in this
+ * session (never for IMAP4rev2: RFC 9051 has no \Recent). */
+void imap_append_view_flags(struct imap_session *session, struct buf *out,
+			    const struct imap_view_mail *m);
+/* STATUS RECENT: the messages of mailbox_id that are \Recent (this
+ * session's view when it is the selected mailbox; else those no session
+ * has claimed yet). */
+enum storage_result imap_view_status_recent(struct imap_session *session, int64_t mailbox_id,
+					    int64_t *count_r, const char **error_r);
 /* System flags and keywords as "\Seen \Deleted kw" (no parens). */
 void imap_append_flags(struct buf *out, uint32_t flags, const char *keywords);
 

@@ -26,6 +26,7 @@ void imap_view_free(struct imap_session *session)
 	session->mails = NULL;
 	session->mail_count = 0;
 	session->mail_cap = 0;
+	imap_searchres_clear(session); /* RFC 5182: "$" is of this view */
 }
 
 void imap_view_mail_fill(struct imap_view_mail *m, const struct storage_mail *mail)
@@ -196,12 +197,49 @@ static void imap_view_list_add(const struct storage_mail *mail, void *context)
 	imap_view_mail_fill(XARRAY_PUSH(list->mails, list->count, list->cap), mail);
 }
 
+void imap_append_view_flags(struct imap_session *session, struct buf *out,
+			    const struct imap_view_mail *m)
+{
+	size_t start = out->len;
+	imap_append_flags(out, m->flags, m->keywords);
+	if (m->recent && !session->rev2)
+		buf_append_str(out, out->len > start ? " \\Recent" : "\\Recent");
+}
+
+struct imap_view_recent_count {
+	uint32_t boundary;
+	int64_t count;
+};
+
+static void imap_view_recent_cb(const struct storage_mail *mail, void *context)
+{
+	struct imap_view_recent_count *c = context;
+	if (mail->uid >= c->boundary)
+		c->count++;
+}
+
+enum storage_result imap_view_status_recent(struct imap_session *session, int64_t mailbox_id,
+					    int64_t *count_r, const char **error_r)
+{
+	*count_r = 0;
+	if (session->state == IMAP_STATE_SELECTED && session->mailbox.id == mailbox_id) {
+		*count_r = (int64_t)imap_view_recent_count(session);
+		return STORAGE_OK;
+	}
+	struct imap_view_recent_count c = { mailbox_events_recent_boundary(mailbox_id), 0 };
+	enum storage_result ret = storage_mail_list(imap_storage(session), mailbox_id,
+						    imap_view_recent_cb, &c, error_r);
+	if (ret == STORAGE_OK)
+		*count_r = c.count;
+	return ret;
+}
+
 static void imap_view_report_flags(struct imap_session *session, size_t index)
 {
 	struct buf line;
 	buf_init(&line);
 	buf_printf(&line, "* %zu FETCH (FLAGS (", index + 1);
-	imap_append_flags(&line, session->mails[index].flags, session->mails[index].keywords);
+	imap_append_view_flags(session, &line, &session->mails[index]);
 	buf_append_byte(&line, ')');
 	if (session->condstore) /* RFC 7162 3.1: UID and MODSEQ in every unsolicited FETCH */
 		buf_printf(&line, " UID %u MODSEQ (%lld)", session->mails[index].uid,
@@ -312,7 +350,8 @@ enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow
 	if (session->mail_count != before) {
 		imap_view_mark_recent(session, before);
 		imap_reply(session, "* %zu EXISTS", session->mail_count);
-		imap_reply(session, "* %zu RECENT", imap_view_recent_count(session));
+		if (!session->rev2) /* RFC 9051: no RECENT response */
+			imap_reply(session, "* %zu RECENT", imap_view_recent_count(session));
 	}
 	session->expunge_pending = held_back;
 out:

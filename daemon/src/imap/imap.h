@@ -31,6 +31,7 @@ struct imap_service;
 struct imap_settings {
 	const char *hostname;
 	bool allow_plaintext_auth;     /* LOGIN without TLS from anywhere */
+	bool plaintext_auth_loopback;  /* LOGIN without TLS from loopback */
 	unsigned idle_timeout_secs;    /* authenticated: autologout (>= 1800 per RFC) */
 	unsigned preauth_timeout_secs; /* from connect to a successful login */
 	uint64_t max_literal_size;     /* APPEND's message */
@@ -40,6 +41,10 @@ struct imap_settings {
 /* settings' strings are copied. */
 struct imap_service *imap_service_create(const struct imap_settings *set);
 void imap_service_free(struct imap_service **service);
+/* The auth service LOGIN and AUTHENTICATE go to (password checks off the
+ * worker's loop, throttled, logged); set before the first connection. */
+struct auth_service;
+void imap_service_set_auth(struct imap_service *service, struct auth_service *auth);
 /* The hooks for net_server_listen(); valid as long as the service. */
 const struct net_service *imap_service_net(struct imap_service *service);
 

@@ -25,7 +25,7 @@ static unsigned char *exact_copy(const char *s, size_t len)
 	return p;
 }
 
-/* The tree as text: A(atom) Q(quoted) L(literal) NIL (list...) */
+/* The tree as text: A(atom) Q(quoted) L(literal) L8:(literal8) NIL (list...) */
 static void dump_args(struct buf *out, const struct imap_arg *args, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
@@ -40,7 +40,7 @@ static void dump_args(struct buf *out, const struct imap_arg *args, size_t count
 			buf_printf(out, "Q(%s)", a->str);
 			break;
 		case IMAP_ARG_LITERAL:
-			buf_printf(out, "L%zu(", a->len);
+			buf_printf(out, "%s%zu(", a->literal8 ? "L8:" : "L", a->len);
 			for (size_t k = 0; k < a->len; k++)
 				buf_printf(out, a->str[k] >= 0x20 && a->str[k] < 0x7f ? "%c" : "\\%02x",
 					   (unsigned char)a->str[k]);
@@ -86,6 +86,13 @@ static const struct {
 	{ S("t X ((a) ((b)) ())"), 0, "t", "X", "((A(a)) ((A(b))) ())" },
 	{ S("t SELECT foo[bar"), 0, "t", "SELECT", "A(foo[bar)" },
 	{ S("t UID FETCH 1:3 FLAGS"), 0, "t", "UID", "A(FETCH) A(1:3) A(FLAGS)" },
+	/* literal8 (RFC 3516) */
+	{ S("t APPEND INBOX ~{3}\r\na\0b"), 0, "t", "APPEND", "A(INBOX) L8:3(a\\00b)" },
+	{ S("t APPEND INBOX (\\Seen) ~{2+}\r\nxy ~{0}\r\n"), 0, "t", "APPEND",
+	  "A(INBOX) (A(\\Seen)) L8:2(xy) L8:0()" },
+	{ S("t X a~ ~b ~"), 0, "t", "X", "A(a~) A(~b) A(~)" },
+	{ S("t FETCH 1 (BINARY.PEEK[1]<0.10> BINARY.SIZE[2] BINARY[])"), 0, "t", "FETCH",
+	  "A(1) (A(BINARY.PEEK[1]<0.10>) A(BINARY.SIZE[2]) A(BINARY[]))" },
 	/* hostile */
 	{ S(""), -1, "", NULL, "bad tag" },
 	{ S("a1"), -1, "", NULL, "missing command" },
@@ -111,6 +118,11 @@ static const struct {
 	{ S("a1 X {99999999999999999999}\r\n"), -1, "a1", NULL, "literal size too long" },
 	{ S("a1 X {70000}\r\n"), -1, "a1", NULL, "literal too big" },
 	{ S("a1 X {3}\r\nabcd"), -1, "a1", NULL, "expected a space between arguments" },
+	{ S("a1 X ~{5}\r\nabc"), -1, "a1", NULL, "literal truncated" },
+	{ S("a1 X ~{}\r\n"), -1, "a1", NULL, "bad literal size" },
+	{ S("a1 X ~{3}"), -1, "a1", NULL, "literal announcement not at the end of a line" },
+	{ S("a1 X ~{70000}\r\n"), -1, "a1", NULL, "literal too big" },
+	{ S("a1 X a~{1}\r\nx"), -1, "a1", NULL, "expected a space between arguments" },
 	{ S("a1 FETCH 1 BODY[HEADER"), -1, "a1", NULL, "unterminated section '['" },
 	{ S("a1 FETCH 1 BODY[a)]"), -1, "a1", NULL, "unbalanced ')' in section" },
 	{ S("a1 X (((((((((((((((((a)))))))))))))))))"), -1, "a1", NULL, "lists nested too deep" },
@@ -217,6 +229,9 @@ static const struct {
 	{ "}", false, 0, false, false },
 	{ "", false, 0, false, false },
 	{ "{0}", true, 0, false, false },
+	{ "a APPEND INBOX ~{7}", true, 7, false, false },
+	{ "a APPEND INBOX ~{7+}", true, 7, true, false },
+	{ "a APPEND INBOX ~{}", false, 0, false, true },
 };
 
 static void test_line_literal(void **state)
@@ -306,6 +321,27 @@ static void test_seqset(void **state)
 	assert_false(imap_seqset_contains(r, 2, 5));
 }
 
+/* The string helpers never take a literal8: only APPEND's message may be one. */
+static void test_literal8_helpers(void **state)
+{
+	(void)state;
+	static const char in[] = "t X ~{1}\r\na {1}\r\nb";
+	struct imap_parser_limits limits;
+	imap_parser_limits_default(&limits);
+	unsigned char *copy = exact_copy(in, sizeof(in) - 1);
+	struct imap_command *cmd = NULL;
+	const char *error = NULL;
+	if (imap_command_parse(copy, sizeof(in) - 1, &limits, &cmd, &error) != 0)
+		fail_msg("got error \"%s\", want success", error);
+	assert_int_equal(cmd->arg_count, 2);
+	if (imap_arg_is_string(&cmd->args[0]) || imap_arg_is_astring(&cmd->args[0]))
+		fail_msg("literal8: got string/astring true, want false");
+	if (!imap_arg_is_string(&cmd->args[1]) || !imap_arg_is_astring(&cmd->args[1]))
+		fail_msg("literal: got string/astring false, want true");
+	imap_command_free(&cmd);
+	free(copy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_line_literal),
 		cmocka_unit_test(test_seqset),
+		cmocka_unit_test(test_literal8_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,7 +121,7 @@ static char *trim(char *s)
 	return s;
 }
 
-int config_read_file(struct tandem_config *cfg, const char *path, char **error_r)
+int config_parse_file(const char *path, config_line_fn *fn, void *context, char **error_r)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
@@ -151,7 +151,7 @@ int config_read_file(struct tandem_config *cfg, const char *path, char **error_r
 			value++;
 		}
 		char *error = NULL;
-		if (config_set(cfg, key, value, &error) < 0) {
+		if (fn(key, value, context, &error) < 0) {
 			*error_r = xasprintf("%s:%u: %s", path, lineno, error);
 			free(error);
 			ret = -1;
@@ -161,6 +161,16 @@ int config_read_file(struct tandem_config *cfg, const char *path, char **error_r
 	free(line);
 	fclose(f);
 	return ret;
+}
+
+static int config_set_line(const char *key, const char *value, void *context, char **error_r)
+{
+	return config_set(context, key, value, error_r);
+}
+
+int config_read_file(struct tandem_config *cfg, const char *path, char **error_r)
+{
+	return config_parse_file(path, config_set_line, cfg, error_r);
 }
 
 int config_validate(const struct tandem_config *cfg, char **error_r)

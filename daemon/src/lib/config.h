@@ -24,6 +24,12 @@ void config_init_defaults(struct tandem_config *cfg);
 /* Read FILE over the current values. On failure *error_r is an allocated
  * message naming the file and line ("FILE:LINE: ..."), caller frees. */
 int config_read_file(struct tandem_config *cfg, const char *path, char **error_r);
+/* Read a `key = value` file (blank lines and # comments skipped, values
+ * trimmed, one pair of surrounding double quotes removed) calling fn for
+ * each pair; fn fails with an allocated *error_r, which comes back as
+ * "FILE:LINE: error". Used for tandemd's file and the LDAP domain files. */
+typedef int config_line_fn(const char *key, const char *value, void *context, char **error_r);
+int config_parse_file(const char *path, config_line_fn *fn, void *context, char **error_r);
 /* Set one key from text (same rules as a file line). */
 int config_set(struct tandem_config *cfg, const char *key, const char *value, char **error_r);
 /* Check values that have a closed set of meanings (driver, log level...). */

@@ -62,9 +62,37 @@ static void cmd_lhlo(struct lmtp_session *session, const char *args, size_t args
 	const struct lmtp_service *service = session->service;
 	lmtp_reply(session, "250-%s", service->hostname);
 	lmtp_reply(session, "250-PIPELINING");
+	if (session->conn != NULL && net_conn_can_starttls(session->conn))
+		lmtp_reply(session, "250-STARTTLS");
 	lmtp_reply(session, "250-ENHANCEDSTATUSCODES");
 	lmtp_reply(session, "250-8BITMIME");
 	lmtp_reply(session, "250 SIZE %llu", (unsigned long long)service->set.max_message_size);
+}
+
+/* ---- STARTTLS (RFC 3207) ---- */
+static void cmd_starttls(struct lmtp_session *session, const char *args, size_t args_len)
+{
+	(void)args;
+	(void)args_len;
+	if (net_conn_is_tls(session->conn)) {
+		lmtp_reply_error(session, "503 5.5.1 TLS already active");
+		return;
+	}
+	if (!net_conn_can_starttls(session->conn)) {
+		lmtp_reply(session, "454 4.7.0 TLS not available");
+		return;
+	}
+	lmtp_reply(session, "220 2.0.0 Ready to start TLS");
+	const char *error;
+	if (net_conn_starttls(session->conn, &error) < 0) {
+		log_info(session->sid, LMTP_PROTO, "starttls_failed", "error=\"%s\"", error);
+		lmtp_session_close(session, "starttls failed");
+		return;
+	}
+	/* RFC 3207 4.2: forget what the client said before; LHLO again.
+	 * Anything it pipelined in plaintext was discarded by the net layer. */
+	lmtp_session_reset_transaction(session);
+	lmtp_enter_state(session, LMTP_STATE_GREETED);
 }
 
 /* ---- HELO / EHLO ---- */
@@ -268,6 +296,8 @@ static const struct lmtp_command_def lmtp_commands[] = {
 	{ "NOOP", cmd_noop, LMTP_CMD_ANY_STATE }, /* an argument is allowed and ignored */
 	{ "QUIT", cmd_quit, LMTP_CMD_ANY_STATE | LMTP_CMD_NO_ARGS },
 	{ "VRFY", cmd_vrfy, LMTP_CMD_ANY_STATE | LMTP_CMD_ARGS },
+	/* outside a transaction only, like RFC 3207 asks of SMTP */
+	{ "STARTTLS", cmd_starttls, LMTP_CMD_IN_GREETED | LMTP_CMD_IN_READY | LMTP_CMD_NO_ARGS },
 	{ "HELO", cmd_helo, LMTP_CMD_ANY_STATE | LMTP_CMD_IS_ERROR },
 	{ "EHLO", cmd_helo, LMTP_CMD_ANY_STATE | LMTP_CMD_IS_ERROR },
 };

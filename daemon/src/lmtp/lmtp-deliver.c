@@ -31,7 +31,6 @@ struct lmtp_job {
 	struct net_worker *worker;     /* the session's: where the job comes back */
 	struct storage_delivery delivery;
 	struct mime_message *message;
-	struct storage_message_text text; /* for the full-text index, extracted here */
 	unsigned char *data;           /* the raw message (message->data) */
 	size_t size;
 	char **traces;                 /* one per RCPT */
@@ -44,7 +43,6 @@ static void lmtp_job_free(struct lmtp_job **jobp)
 {
 	struct lmtp_job *job = *jobp;
 	*jobp = NULL;
-	storage_message_text_free(&job->text);
 	mime_message_free(&job->message);
 	free(job->data);
 	for (size_t i = 0; i < job->rcpt_count; i++) {
@@ -211,12 +209,8 @@ void lmtp_deliver_message(struct lmtp_session *session)
 		}
 	}
 	job->delivery.message = job->message;
-	/* the decoding for the full-text index is CPU work: do it here, in the
-	 * worker, not in the committer's transaction */
-	if (storage_fulltext_enabled(session->service->storage)) {
-		storage_message_text_extract(job->message, &job->text);
-		job->delivery.text = &job->text;
-	}
+	/* no full-text work here: the storage's background indexer reads the
+	 * message once it is committed */
 	job->delivery.internal_date = (int64_t)time(NULL);
 	job->delivery.rcpt_count = n;
 

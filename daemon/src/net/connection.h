@@ -1,6 +1,12 @@
 /* connection.h - one client connection on a worker's event loop: a libevent
- * bufferevent, the session id, the peer's address, the idle timeout, and the
- * hooks through which a protocol service (LMTP...) drives it.
+ * bufferevent (a socket one, or an OpenSSL one for TLS), the session id, the
+ * peer's address, the idle timeout, and the hooks through which a protocol
+ * service (LMTP...) drives it.
+ *
+ * TLS: on an implicit-TLS listener the handshake runs before session_create
+ * (so the greeting goes out encrypted); a service that implements STARTTLS
+ * writes its OK and calls net_conn_starttls(). Handshake failures and
+ * timeouts are logged with OpenSSL's reason and close the connection.
  *
  * All of it runs on the connection's worker thread. The service owns its
  * session; the connection only points at it. Two ways to end:
@@ -22,6 +28,7 @@
 struct evbuffer;
 struct net_conn;
 struct net_worker;
+struct tls_context;
 
 /* Output queued beyond this makes net_conn_output_full() true: the service
  * stops processing input until the client reads its replies. */
@@ -36,6 +43,8 @@ struct net_service {
 	const char *name;  /* protocol in log lines: "lmtp" */
 	void *context;     /* the service's own context, given to the hooks */
 	size_t max_line_length; /* input read ahead is bounded by this + slack */
+	/* Longest TLS handshake, seconds (0: the idle timeout). */
+	unsigned handshake_timeout_secs;
 
 	/* A new connection, on its worker: create the session and send the
 	 * greeting. Must not fail and must not close conn. */
@@ -66,9 +75,12 @@ struct net_conn_info {
 };
 
 /* Create the connection for an accepted socket on the worker (worker
- * thread), then call the service's session_create. Logs "connect". */
+ * thread), then call the service's session_create (with implicit_tls: once
+ * the TLS handshake is done). tls (may be NULL: no TLS configured) must
+ * outlive the connection. Logs "connect". */
 struct net_conn *net_conn_create(struct net_worker *worker, int fd, const struct net_conn_info *info,
 		     const struct net_service *service, unsigned idle_timeout_secs,
+		     struct tls_context *tls, bool implicit_tls,
 		     void (*on_free)(const struct net_conn_info *info, void *context),
 		     void *on_free_context);
 
@@ -87,8 +99,25 @@ void net_conn_disconnect(struct net_conn *conn, const char *reason);
 /* Ask the session to wind down (the session_shutdown hook). */
 void net_conn_shutdown(struct net_conn *conn);
 
+/* STARTTLS: call right after writing the protocol's "go ahead" reply. The
+ * reply is flushed in plaintext, every byte the client sent after the
+ * command and that was already read is DISCARDED (logged as
+ * starttls_discarded: command injection, CVE-2011-0411), and the server
+ * side of a TLS handshake starts; input arrives again only over TLS. -1
+ * with *error_r (conn still usable, plaintext) when TLS is not configured,
+ * already on, or the reply could not be flushed at once. */
+int net_conn_starttls(struct net_conn *conn, const char **error_r);
+/* TLS is on (handshake done or under way: no plaintext will be read). */
+bool net_conn_is_tls(const struct net_conn *conn);
+/* TLS is configured and not yet on: a service may offer STARTTLS. */
+bool net_conn_can_starttls(const struct net_conn *conn);
+/* The peer is 127.0.0.0/8, ::1 (also v4-mapped) or a UNIX socket. */
+bool net_conn_peer_is_loopback(const struct net_conn *conn);
+
 const char *net_conn_sid(const struct net_conn *conn);
 const char *net_conn_peer(const struct net_conn *conn);
+/* The client's IP alone ("" for UNIX sockets): throttles, the auth log. */
+const char *net_conn_peer_addr(const struct net_conn *conn);
 struct net_worker *net_conn_worker(struct net_conn *conn);
 /* Next connection in the worker's list (for walking it at shutdown). */
 struct net_conn *net_conn_next(struct net_conn *conn);

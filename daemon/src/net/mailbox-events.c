@@ -116,6 +116,19 @@ void mailbox_events_changed_except(int64_t mailbox_id, const struct mailbox_watc
 	pthread_mutex_unlock(&mailbox_events.lock);
 }
 
+void mailbox_events_changed_all(void)
+{
+	pthread_mutex_lock(&mailbox_events.lock);
+	for (struct mailbox_watch *watch = mailbox_events.watches; watch != NULL;
+	     watch = watch->next) {
+		if (watch->pending)
+			continue;
+		watch->pending = true;
+		net_worker_call(watch->worker, mailbox_events_dispatch, watch->worker);
+	}
+	pthread_mutex_unlock(&mailbox_events.lock);
+}
+
 /* The entry for mailbox_id, created (boundary 0) when absent. Locked. */
 static struct mailbox_recent *mailbox_events_recent(int64_t mailbox_id)
 {

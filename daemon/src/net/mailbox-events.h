@@ -36,6 +36,10 @@ void mailbox_events_changed(int64_t mailbox_id);
 /* The same, but not told to except (the session that made the change and
  * already shows it); except NULL: everyone. */
 void mailbox_events_changed_except(int64_t mailbox_id, const struct mailbox_watch *except);
+/* Every watched mailbox may have changed (change notices from elsewhere
+ * were lost, e.g. while the database connection that brings them was
+ * down): every watch runs its callback once. Any thread. */
+void mailbox_events_changed_all(void);
 
 /* \Recent: claim every UID below uidnext for the caller. Returns the
  * boundary before the claim: UIDs >= the returned value and < uidnext are

@@ -24,10 +24,12 @@ struct net_server_listener {
 	struct net_server *server;
 	const struct net_service *service;
 	struct net_listener *listener;
+	bool implicit_tls;            /* handshake before the greeting */
 };
 
 struct net_server {
 	struct net_settings set;
+	struct tls_context *tls;      /* NULL: no TLS; not owned */
 	uint64_t start_time;
 	uint64_t session_counter;     /* main thread only */
 	struct conn_limits *limits;
@@ -47,6 +49,7 @@ struct net_server_handoff {
 	struct net_server *server;
 	const struct net_service *service;
 	struct net_worker *worker;
+	bool implicit_tls;
 	int fd;
 	struct net_conn_info info;
 };
@@ -61,8 +64,13 @@ struct net_server *net_server_create(const struct net_settings *set)
 	return server;
 }
 
-int net_server_listen(struct net_server *server, const struct net_service *service,
-		      const char *listen, char **error_r)
+void net_server_set_tls(struct net_server *server, struct tls_context *tls)
+{
+	server->tls = tls;
+}
+
+static int net_server_listen_full(struct net_server *server, const struct net_service *service,
+				  const char *listen, bool implicit_tls, char **error_r)
 {
 	struct net_listener **bound;
 	size_t count;
@@ -75,9 +83,26 @@ int net_server_listen(struct net_server *server, const struct net_service *servi
 		sl->server = server;
 		sl->service = service;
 		sl->listener = bound[i];
+		sl->implicit_tls = implicit_tls;
 	}
 	free(bound);
 	return 0;
+}
+
+int net_server_listen(struct net_server *server, const struct net_service *service,
+		      const char *listen, char **error_r)
+{
+	return net_server_listen_full(server, service, listen, false, error_r);
+}
+
+int net_server_listen_tls(struct net_server *server, const struct net_service *service,
+			  const char *listen, char **error_r)
+{
+	if (server->tls == NULL) {
+		*error_r = xasprintf("%s: implicit TLS needs tls_cert_file and tls_key_file", listen);
+		return -1;
+	}
+	return net_server_listen_full(server, service, listen, true, error_r);
 }
 
 static void net_server_conn_freed(const struct net_conn_info *info, void *context)
@@ -92,6 +117,7 @@ static void net_server_conn_start(void *arg)
 	struct net_server_handoff *h = arg;
 	struct net_conn *conn = net_conn_create(h->worker, h->fd, &h->info, h->service,
 						h->server->set.idle_timeout_secs,
+						h->server->tls, h->implicit_tls,
 						net_server_conn_freed, h->server);
 	if (atomic_load(&h->server->shutting_down))
 		net_conn_shutdown(conn);
@@ -131,6 +157,7 @@ static void net_server_accept(struct net_listener *listener, int fd, const struc
 	struct net_server_handoff *h = xmalloc(sizeof(*h));
 	h->server = server;
 	h->service = sl->service;
+	h->implicit_tls = sl->implicit_tls;
 	h->worker = server->workers[server->next_worker++ % server->worker_count];
 	h->fd = fd;
 	h->info = info;

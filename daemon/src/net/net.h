@@ -21,6 +21,7 @@
 struct event_base;
 struct storage;
 struct buf;
+struct tls_context;
 
 /* Most worker threads whatever the configuration says. */
 #define NET_WORKERS_MAX 256
@@ -36,10 +37,18 @@ struct net_settings {
 struct net_server;
 
 struct net_server *net_server_create(const struct net_settings *set);
+/* The TLS context connections use (STARTTLS and implicit-TLS listeners);
+ * set before net_server_listen_tls() and net_server_start(); must outlive
+ * the server. NULL (the default): no TLS. */
+void net_server_set_tls(struct net_server *server, struct tls_context *tls);
 /* Bind the listeners of a comma-separated spec list for service (which must
  * outlive the server). *error_r is allocated. */
 int net_server_listen(struct net_server *server, const struct net_service *service,
 		      const char *listen, char **error_r);
+/* The same for implicit-TLS listeners (IMAPS 993, POP3S 995): the TLS
+ * handshake comes before the greeting. Fails without a TLS context. */
+int net_server_listen_tls(struct net_server *server, const struct net_service *service,
+			  const char *listen, char **error_r);
 /* Connect one storage connection per worker, start the workers, then accept
  * on base. *error_r is allocated. */
 int net_server_start(struct net_server *server, struct event_base *base, struct storage *storage,

@@ -3,7 +3,8 @@
  * notifications reaching exactly the watches of the changed mailbox on
  * their own worker (workers without threads: their queued calls are run
  * here with net_worker_run_pending), merged while pending, never to the
- * excepted watch, never after unwatch. */
+ * excepted watch, never after unwatch; changed_all reaches every watch
+ * once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,17 +114,23 @@ static void test_notify(void **state)
 	run_all(a, b);
 	want_calls("mailbox 200", c, (const unsigned[]){ 2, 3, 1, 3 }, 4);
 
+	/* notices lost (the PostgreSQL listener reconnected): every watch once */
+	mailbox_events_changed(200);
+	mailbox_events_changed_all(); /* merged with 200's pending call */
+	run_all(a, b);
+	want_calls("changed_all", c, (const unsigned[]){ 3, 4, 2, 4 }, 4);
+
 	/* unwatched while a call is queued: it never runs */
 	mailbox_events_changed(100);
 	mailbox_events_unwatch(&w[3]);
 	assert_null(w[3]);
 	c[0].unwatch_self = &w[0]; /* and one that unwatches itself in its callback */
 	run_all(a, b);
-	want_calls("after unwatch", c, (const unsigned[]){ 3, 4, 1, 3 }, 4);
+	want_calls("after unwatch", c, (const unsigned[]){ 4, 5, 2, 4 }, 4);
 	assert_null(w[0]);
 	mailbox_events_changed(100);
 	run_all(a, b);
-	want_calls("gone", c, (const unsigned[]){ 3, 5, 1, 3 }, 4);
+	want_calls("gone", c, (const unsigned[]){ 4, 6, 2, 4 }, 4);
 
 	mailbox_events_unwatch(&w[1]);
 	mailbox_events_unwatch(&w[2]);

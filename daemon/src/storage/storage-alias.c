@@ -80,11 +80,28 @@ enum storage_result storage_alias_del(struct storage_conn *conn, const char *add
 	return STORAGE_OK;
 }
 
+/* Hand each (id, address, target) row of res to cb, then finish it. */
+static enum storage_result alias_rows(struct storage_conn *conn, struct db_result *res,
+				      storage_alias_cb *cb, void *context, const char *what,
+				      const char **error_r)
+{
+	struct storage_alias alias;
+	while (sdb_next(conn, res)) {
+		alias.id = sdb_get_int(conn, res, 0);
+		storage_strlcpy(alias.address, sdb_get_text(conn, res, 1), sizeof(alias.address));
+		storage_strlcpy(alias.target, sdb_get_text(conn, res, 2), sizeof(alias.target));
+		cb(&alias, context);
+	}
+	enum db_status status = sdb_finish(conn, &res);
+	if (status != DB_OK)
+		return storage_db_fail(conn, status, what, error_r);
+	return STORAGE_OK;
+}
+
 enum storage_result storage_alias_list(struct storage_conn *conn, const char *domain,
 				       storage_alias_cb *cb, void *context, const char **error_r)
 {
 	struct db_result *res = NULL;
-	struct storage_alias alias;
 	enum db_status status;
 
 	if (domain == NULL) {
@@ -101,14 +118,22 @@ enum storage_result storage_alias_list(struct storage_conn *conn, const char *do
 	}
 	if (status != DB_OK)
 		return storage_db_fail(conn, status, "list aliases", error_r);
-	while (sdb_next(conn, res)) {
-		alias.id = sdb_get_int(conn, res, 0);
-		storage_strlcpy(alias.address, sdb_get_text(conn, res, 1), sizeof(alias.address));
-		storage_strlcpy(alias.target, sdb_get_text(conn, res, 2), sizeof(alias.target));
-		cb(&alias, context);
-	}
-	status = sdb_finish(conn, &res);
+	return alias_rows(conn, res, cb, context, "list aliases", error_r);
+}
+
+enum storage_result storage_alias_targets(struct storage_conn *conn, const char *address,
+					  storage_alias_cb *cb, void *context,
+					  const char **error_r)
+{
+	char addr[STORAGE_ADDRESS_MAX + 1];
+	struct db_result *res = NULL;
+	enum storage_result result = alias_address(conn, address, "alias", addr, error_r);
+	if (result != STORAGE_OK)
+		return result;
+	enum db_status status = sdb_query(conn, "SELECT id, address, target FROM aliases "
+					  "WHERE address = $1 ORDER BY target",
+					  DB_ARGS(DB_TEXT(addr)), &res);
 	if (status != DB_OK)
-		return storage_db_fail(conn, status, "list aliases", error_r);
-	return STORAGE_OK;
+		return storage_db_fail(conn, status, "alias targets", error_r);
+	return alias_rows(conn, res, cb, context, "alias targets", error_r);
 }

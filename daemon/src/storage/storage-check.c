@@ -1,6 +1,7 @@
 /* storage-check.c - integrity check and repair (tandemctl check): dangling
  * references, sizes, reference counts, orphans, uid/uidnext and modseq
- * sanity (expunge records included), duplicate uids, users' usage.
+ * sanity (expunge records included), duplicate uids, users' usage,
+ * full-text index rows of messages that are gone.
  *
  * A table of checks, each a query that returns one row per problem and the
  * repair for such a row. Runs in one transaction (read for a check, write
@@ -13,6 +14,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHECK_COLUMNS_MAX 5
 
@@ -182,6 +184,23 @@ static const struct check checks[] = {
 	  "UPDATE users SET used_bytes = $2, used_messages = $3 WHERE id = $1", 3, NULL },
 };
 
+/* Last, after the refcount repairs (which delete messages): a full-text
+ * index row left behind by its message (SQLite's FTS5 table has no foreign
+ * key) would give a reused message id another message's text. One per
+ * driver: SQLite's row is keyed by rowid. */
+static const struct check index_check_pgsql = {
+	"SELECT t.message_id FROM message_text t "
+	"WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = t.message_id)", 1,
+	"full-text index row %lld belongs to no message",
+	"DELETE FROM message_text WHERE message_id = $1", 1, NULL
+};
+static const struct check index_check_sqlite = {
+	"SELECT t.rowid FROM message_text t "
+	"WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = t.rowid)", 1,
+	"full-text index row %lld belongs to no message",
+	"DELETE FROM message_text WHERE rowid = $1", 1, NULL
+};
+
 /* Find the problems of one check: *rows_r holds count rows of ncols. */
 static enum storage_result check_find(struct storage_conn *conn, const struct check *check,
 				      int64_t **rows_r, size_t *count_r, const char **error_r)
@@ -228,24 +247,28 @@ static enum storage_result check_all(struct storage_conn *conn, bool repair,
 				     const char **error_r)
 {
 	char text[256];
-	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+	const size_t table_count = sizeof(checks) / sizeof(checks[0]);
+	for (size_t i = 0; i <= table_count; i++) {
+		const struct check *check = i < table_count ? &checks[i]
+				: strcmp(conn->db->name, "sqlite") == 0 ? &index_check_sqlite
+									 : &index_check_pgsql;
 		int64_t *rows;
 		size_t count;
-		enum storage_result result = check_find(conn, &checks[i], &rows, &count, error_r);
+		enum storage_result result = check_find(conn, check, &rows, &count, error_r);
 		if (result != STORAGE_OK)
 			return result;
 		for (size_t r = 0; result == STORAGE_OK && r < count; r++) {
 			const int64_t *v = rows + r * CHECK_COLUMNS_MAX;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-			snprintf(text, sizeof(text), checks[i].report, (long long)v[0],
+			snprintf(text, sizeof(text), check->report, (long long)v[0],
 				 (long long)v[1], (long long)v[2], (long long)v[3], (long long)v[4]);
 #pragma GCC diagnostic pop
 			(*problems_r)++;
 			if (cb != NULL)
 				cb(text, context);
 			if (repair)
-				result = check_repair(conn, &checks[i], v, error_r);
+				result = check_repair(conn, check, v, error_r);
 		}
 		free(rows);
 		if (result != STORAGE_OK)

@@ -7,13 +7,28 @@
  * every delivery of the batch gets TEMP. Every queued delivery gets exactly
  * one done callback, called after the commit and outside the queue lock;
  * stopping drains the queue first. The only place that batches writes.
+ *
+ * With the full-text index on, deliveries write no index rows; the same
+ * thread runs the background indexer (storage_fulltext_index_step) when no
+ * delivery is queued: after deliveries committed, and once at start to
+ * catch up. SQLite has one writer at a time, so indexing on this thread
+ * never makes a delivery meet "database is locked". A step waits for
+ * COMMIT_INDEX_QUIET_MS without deliveries (so a burst is not slowed by
+ * it), or under steady load runs at most once per COMMIT_INDEX_DEFER_MS;
+ * it stops decoding as soon as a delivery is queued, so a delivery waits
+ * at most for one message's decoding and one short index transaction.
+ * Stopping never starts a step: deliveries are drained, unindexed
+ * messages are caught up after the next start.
  */
 #include "storage-private.h"
+#include "log.h"
+#include "mime.h"
 #include "xalloc.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct commit_item {
 	struct storage_delivery *delivery;
@@ -33,7 +48,54 @@ struct storage_committer {
 	unsigned pending;  /* queued + being committed */
 	bool stopping;     /* deinit asked the thread to finish */
 	bool exited;       /* the thread has left: nothing more is taken */
+	bool index_wanted; /* the indexer may have work (fulltext only) */
+	/* used only by the thread: */
+	int64_t last_batch_ms; /* monotonic time the last delivery batch was taken */
+	int64_t last_index_ms; /* ... and the last index step ran */
+	bool fulltext;        /* settings.fulltext_index */
+	int64_t index_cursor; /* storage_fulltext_index_step's cursor */
+	bool index_failing;   /* the last step failed (logged once) */
 };
+
+/* Messages indexed per step at most (each step is one write transaction:
+ * bigger amortises the commit; the step stops early, decoding or writing,
+ * as soon as a delivery is queued). */
+#define COMMIT_INDEX_STEP 64
+/* An index step waits for this long without deliveries... */
+#define COMMIT_INDEX_QUIET_MS 100
+/* ...but under steady load runs once in this long all the same. */
+#define COMMIT_INDEX_DEFER_MS 1000
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* With the lock held and index work wanted but no delivery queued: 0 when
+ * a step may run now, else how many ms to wait before it may. */
+static int64_t index_delay_ms(const struct storage_committer *c, int64_t now)
+{
+	int64_t quiet = c->last_batch_ms + COMMIT_INDEX_QUIET_MS - now;
+	int64_t deferred = c->last_index_ms + COMMIT_INDEX_DEFER_MS - now;
+	int64_t wait = quiet < deferred ? quiet : deferred;
+	return wait > 0 ? wait : 0;
+}
+
+/* Wait on the condition at most ms (lock held). */
+static void cond_wait_ms(struct storage_committer *c, int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+}
 
 /* One delivery inside the batch, under its own savepoint. Returns false if
  * the transaction itself is lost (the batch must be abandoned). */
@@ -62,7 +124,8 @@ static bool commit_one(struct storage_conn *conn, struct storage_delivery *deliv
 	return status == DB_OK;
 }
 
-static void commit_batch(struct storage_committer *c, struct commit_item *batch)
+/* Returns true when the batch committed. */
+static bool commit_batch(struct storage_committer *c, struct commit_item *batch)
 {
 	struct storage_conn *conn = c->conn;
 	const char *error;
@@ -84,6 +147,47 @@ static void commit_batch(struct storage_committer *c, struct commit_item *batch)
 		storage_strlcpy(text, error, sizeof(text));
 		for (item = batch; item != NULL; item = item->next)
 			storage_delivery_fail_all(item->delivery, STORAGE_ERR_TEMP, text);
+		return false;
+	}
+	return true;
+}
+
+/* The index step's yield: a delivery is queued (or stop was asked). */
+static bool deliveries_waiting(void *context)
+{
+	struct storage_committer *c = context;
+	pthread_mutex_lock(&c->lock);
+	bool waiting = c->head != NULL || c->stopping;
+	pthread_mutex_unlock(&c->lock);
+	return waiting;
+}
+
+/* One step of the background indexer; index_wanted stays set while there
+ * is more to do. A failure stops the indexer until deliveries commit again
+ * (the messages stay searchable by scanning). */
+static void index_step(struct storage_committer *c)
+{
+	unsigned indexed = 0;
+	bool done = false;
+	const char *error = NULL;
+	enum storage_result result = storage_fulltext_index_step(c->conn, &c->index_cursor,
+								 COMMIT_INDEX_STEP,
+								 deliveries_waiting, c, &indexed,
+								 &done, &error);
+	if (result != STORAGE_OK && !c->index_failing)
+		log_warning(NULL, "storage", "fulltext-index-failed", "error=%s",
+			    error != NULL ? error : storage_result_str(result));
+	else if (result == STORAGE_OK && c->index_failing)
+		log_info(NULL, "storage", "fulltext-index-resumed", "cursor=%lld",
+			 (long long)c->index_cursor);
+	if (result == STORAGE_OK && (indexed > 0 || done))
+		log_debug(NULL, "storage", "fulltext-indexed", "messages=%u cursor=%lld done=%s",
+			  indexed, (long long)c->index_cursor, done ? "yes" : "no");
+	c->index_failing = result != STORAGE_OK;
+	if (result != STORAGE_OK || done) {
+		pthread_mutex_lock(&c->lock);
+		c->index_wanted = false;
+		pthread_mutex_unlock(&c->lock);
 	}
 }
 
@@ -92,8 +196,20 @@ static void *committer_thread(void *arg)
 	struct storage_committer *c = arg;
 	for (;;) {
 		pthread_mutex_lock(&c->lock);
-		while (c->head == NULL && !c->stopping)
+		while (c->head == NULL && !c->stopping && !c->index_wanted)
 			pthread_cond_wait(&c->cond, &c->lock);
+		if (c->head == NULL && !c->stopping) {
+			int64_t now = monotonic_ms(), delay = index_delay_ms(c, now);
+			if (delay > 0) {
+				cond_wait_ms(c, delay);
+				pthread_mutex_unlock(&c->lock);
+				continue; /* look again: a delivery may have come */
+			}
+			pthread_mutex_unlock(&c->lock);
+			c->last_index_ms = now;
+			index_step(c);
+			continue;
+		}
 		if (c->head == NULL) {
 			c->exited = true;
 			pthread_mutex_unlock(&c->lock);
@@ -110,11 +226,20 @@ static void *committer_thread(void *arg)
 			c->tail = NULL;
 		last->next = NULL;
 		pthread_mutex_unlock(&c->lock);
+		c->last_batch_ms = monotonic_ms();
 
-		commit_batch(c, batch);
+		bool stored = commit_batch(c, batch);
 		/* decided: no longer pending when its owner hears of it */
 		pthread_mutex_lock(&c->lock);
 		c->pending -= count;
+		if (stored && c->fulltext && !c->index_wanted) {
+			/* new messages to index; look one window back too: SQLite
+			 * may reuse the ids of messages deleted at the top */
+			c->index_wanted = true;
+			c->index_cursor = c->index_cursor > STORAGE_FULLTEXT_WINDOW
+						  ? c->index_cursor - STORAGE_FULLTEXT_WINDOW
+						  : 0;
+		}
 		pthread_mutex_unlock(&c->lock);
 		while (batch != NULL) {
 			struct commit_item *next = batch->next;
@@ -131,10 +256,24 @@ int storage_committer_start(struct storage *storage, struct storage_conn *conn,
 	struct storage_committer *c = xcalloc(1, sizeof(*c));
 	c->conn = conn;
 	c->batch_max = storage->set.commit_batch_max;
+	c->fulltext = storage->set.fulltext_index;
+	c->index_wanted = c->fulltext; /* catch up with what is unindexed */
+	/* ...after a quiet period, like any step: a short-lived process
+	 * (tandemctl) seldom gets to it */
+	c->last_batch_ms = monotonic_ms();
+	conn->fulltext_deferred = true;
+	if (c->fulltext)
+		mime_init(); /* the indexer decodes with GMime: keep it up (counted) */
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cond, &attr);
+	pthread_condattr_destroy(&attr);
 	int err = pthread_create(&c->thread, NULL, committer_thread, c);
 	if (err != 0) {
+		if (c->fulltext)
+			mime_deinit();
 		storage_fail(conn, STORAGE_ERR_TEMP, error_r,
 			     "cannot start the group committer thread: %s", strerror(err));
 		pthread_cond_destroy(&c->cond);
@@ -154,6 +293,8 @@ void storage_committer_stop(struct storage *storage)
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
+	if (c->fulltext)
+		mime_deinit();
 	storage_disconnect(&c->conn);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);

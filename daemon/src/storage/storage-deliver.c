@@ -158,7 +158,8 @@ static enum storage_result store_headers(struct storage_conn *conn,
 }
 
 /* The messages row, its parts, segments, header fields and full-text index
- * row (text NULL: extracted here); refcount is the
+ * row (text NULL: extracted here; none on the group committer's connection,
+ * whose background indexer writes it later); refcount is the
  * number of recipients that will point to it. */
 static enum storage_result store_message(struct storage_conn *conn,
 					 const struct mime_message *msg,
@@ -192,7 +193,7 @@ static enum storage_result store_message(struct storage_conn *conn,
 		result = store_segments(conn, msg, *message_id_r, part_ids, error_r);
 	if (result == STORAGE_OK)
 		result = store_headers(conn, msg, *message_id_r, error_r);
-	if (result == STORAGE_OK && conn->storage->set.fulltext_index)
+	if (result == STORAGE_OK && conn->storage->set.fulltext_index && !conn->fulltext_deferred)
 		result = storage_fulltext_store_txn(conn, *message_id_r, msg, text, error_r);
 	free(part_ids);
 	free(envelope);

@@ -1,8 +1,10 @@
 /* storage-fulltext.c - the full-text index of physical messages that IMAP
  * SEARCH BODY and TEXT read instead of decoding every message: extracting a
  * message's searchable text (the same decoding and folding SEARCH's scan
- * uses: imap_search_message_text), writing and deleting its index row, and
- * looking needles up.
+ * uses: mime-text.c), writing and deleting its index row, and looking
+ * needles up. The rows of group-committed deliveries are written later by
+ * the background indexer (storage-fulltext-index.c); synchronous
+ * deliveries write theirs here, in their own transaction.
  *
  * SQLite keeps the text in an FTS5 table with the trigram tokenizer (rowid =
  * messages.id) and answers a quoted phrase; PostgreSQL keeps it in a plain
@@ -12,8 +14,8 @@
  * (it is a bound parameter, quoted or escaped for the match syntax).
  */
 #include "storage-private.h"
-#include "imap-search.h"
 #include "mime.h"
+#include "mime-text.h"
 #include "buf.h"
 #include "xalloc.h"
 
@@ -24,8 +26,8 @@ void storage_message_text_extract(const struct mime_message *msg,
 				  struct storage_message_text *text_r)
 {
 	size_t headers_len, body_len;
-	imap_search_message_text(msg != NULL ? msg->data : NULL, msg != NULL ? msg->size : 0,
-				 &text_r->headers, &headers_len, &text_r->body, &body_len);
+	mime_text_extract(msg != NULL ? msg->data : NULL, msg != NULL ? msg->size : 0,
+			  &text_r->headers, &headers_len, &text_r->body, &body_len);
 }
 
 bool storage_fulltext_enabled(const struct storage *storage)

@@ -34,6 +34,9 @@ struct storage_conn {
 	struct db_conn *dbc;
 	char error[512]; /* what *error_r points to */
 	char keywords[STORAGE_KEYWORDS_MAX + 1]; /* storage_mail_get's mail_r->keywords */
+	/* deliveries on this connection leave the full-text index to the
+	 * background indexer (the group committer's connection) */
+	bool fulltext_deferred;
 };
 
 /* Default and bounds of commit_batch_max. */

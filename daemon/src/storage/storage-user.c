@@ -105,7 +105,8 @@ enum storage_result storage_user_get_by_id(struct storage_conn *conn, int64_t us
 }
 
 static enum storage_result user_add_txn(struct storage_conn *conn, const char *address,
-					const char *password_hash, const char **error_r)
+					const char *password_hash, const char *source,
+					const char **error_r)
 {
 	struct db_result *res = NULL;
 	int64_t domain_id = 0, quota_bytes = 0, quota_messages = 0, user_id;
@@ -136,10 +137,10 @@ static enum storage_result user_add_txn(struct storage_conn *conn, const char *a
 	if (found)
 		return storage_fail(conn, STORAGE_ERR_EXISTS, error_r, "user %s exists", address);
 	status = sdb_int(conn,
-		"INSERT INTO users (domain_id, address, password_hash, quota_bytes, "
-		"quota_messages, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+		"INSERT INTO users (domain_id, address, password_hash, source, quota_bytes, "
+		"quota_messages, created) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
 		DB_ARGS(DB_INT(domain_id), DB_TEXT(address),
-			DB_TEXT(password_hash == NULL ? "" : password_hash),
+			DB_TEXT(password_hash == NULL ? "" : password_hash), DB_TEXT(source),
 			DB_INT(quota_bytes), DB_INT(quota_messages), DB_INT(storage_now())),
 		&user_id, &found);
 	if (status == DB_ERR_CONSTRAINT)
@@ -158,8 +159,9 @@ static enum storage_result user_add_txn(struct storage_conn *conn, const char *a
 	return STORAGE_OK;
 }
 
-enum storage_result storage_user_add(struct storage_conn *conn, const char *address,
-				     const char *password_hash, const char **error_r)
+static enum storage_result user_add(struct storage_conn *conn, const char *address,
+				    const char *password_hash, const char *source,
+				    const char **error_r)
 {
 	char norm[STORAGE_ADDRESS_MAX + 1];
 	enum storage_result result = user_address(conn, address, norm, error_r);
@@ -170,12 +172,24 @@ enum storage_result storage_user_add(struct storage_conn *conn, const char *addr
 	result = storage_begin(conn, true, error_r);
 	if (result != STORAGE_OK)
 		return result;
-	result = user_add_txn(conn, norm, password_hash, error_r);
+	result = user_add_txn(conn, norm, password_hash, source, error_r);
 	if (result != STORAGE_OK) {
 		storage_rollback(conn);
 		return result;
 	}
 	return storage_commit(conn, error_r);
+}
+
+enum storage_result storage_user_add(struct storage_conn *conn, const char *address,
+				     const char *password_hash, const char **error_r)
+{
+	return user_add(conn, address, password_hash, "sql", error_r);
+}
+
+enum storage_result storage_user_add_ldap(struct storage_conn *conn, const char *address,
+					  const char **error_r)
+{
+	return user_add(conn, address, "", "ldap", error_r);
 }
 
 enum storage_result storage_user_delete_txn(struct storage_conn *conn, int64_t user_id,

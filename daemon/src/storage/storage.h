@@ -54,7 +54,7 @@ struct storage_settings {
 	const char *pgsql_uri;
 	unsigned busy_timeout_ms; /* SQLite lock wait */
 	unsigned commit_batch_max;
-	bool fulltext_index;      /* write full-text index rows at delivery */
+	bool fulltext_index;      /* keep the full-text index (background indexer) */
 };
 
 struct storage;
@@ -69,8 +69,10 @@ int storage_init(const struct storage_settings *set, struct storage **storage_r,
 int storage_init_nocommitter(const struct storage_settings *set, struct storage **storage_r,
 			     const char **error_r);
 void storage_deinit(struct storage **storage);
-/* Whether deliveries write full-text index rows (settings.fulltext_index);
- * unindexed messages are still found by SEARCH, by scanning. */
+/* Whether the full-text index is kept (settings.fulltext_index): the
+ * committer's background indexer runs, and synchronous storage_deliver()
+ * (APPEND, imports) writes the row in its own transaction. Unindexed
+ * messages are still found by SEARCH, by scanning. */
 bool storage_fulltext_enabled(const struct storage *storage);
 
 int storage_connect(struct storage *storage, struct storage_conn **conn_r,
@@ -133,6 +135,10 @@ typedef void storage_user_cb(const struct storage_user *user, void *context);
  * exist (NOTFOUND); the address must not (EXISTS). */
 enum storage_result storage_user_add(struct storage_conn *conn, const char *address,
 				     const char *password_hash, const char **error_r);
+/* The same for a directory (LDAP) user seen for the first time: no SQL
+ * password, source "ldap". EXISTS when the row is already there. */
+enum storage_result storage_user_add_ldap(struct storage_conn *conn, const char *address,
+					  const char **error_r);
 /* Deletes the user, their mailboxes and messages (dropping references to
  * shared parts) in one transaction. */
 enum storage_result storage_user_del(struct storage_conn *conn, const char *address,
@@ -167,6 +173,12 @@ enum storage_result storage_alias_del(struct storage_conn *conn, const char *add
 				      const char *target, const char **error_r);
 enum storage_result storage_alias_list(struct storage_conn *conn, const char *domain,
 				       storage_alias_cb *cb, void *context, const char **error_r);
+/* The targets of exactly address (one level, as Postfix's
+ * virtual_alias_maps wants it: Postfix follows chains itself); OK with no
+ * callback when address is not an alias. */
+enum storage_result storage_alias_targets(struct storage_conn *conn, const char *address,
+					  storage_alias_cb *cb, void *context,
+					  const char **error_r);
 
 /* ---- recipient resolution (LMTP RCPT) ---- */
 struct storage_recipient {
@@ -218,6 +230,77 @@ enum storage_result storage_mailbox_delete(struct storage_conn *conn, int64_t us
 enum storage_result storage_mailbox_rename(struct storage_conn *conn, int64_t user_id,
 					   const char *old_name, const char *new_name,
 					   const char **error_r);
+
+/* ---- ACL: mailboxes shared between users (RFC 4314) ----
+ * Rights are a mask of STORAGE_ACL_* bits, written as RFC 4314 letters in
+ * the order of STORAGE_ACL_LETTERS. An identifier is a local user's address
+ * (lower case), STORAGE_ACL_ANYONE or STORAGE_ACL_AUTHENTICATED (every
+ * logged-in user; the same as anyone here, where nobody reads mail without
+ * logging in). The owner of a mailbox always has every right and has no
+ * ACL entry. A user's rights on another user's mailbox are the union of
+ * the entries naming them, anyone and authenticated. Deleting a mailbox
+ * deletes its entries; deleting a user deletes the entries of their
+ * mailboxes and those naming them. */
+#define STORAGE_ACL_LOOKUP   0x001 /* l: LIST shows it */
+#define STORAGE_ACL_READ     0x002 /* r: SELECT, EXAMINE, STATUS, FETCH, SEARCH, COPY from */
+#define STORAGE_ACL_SEEN     0x004 /* s: keep \Seen */
+#define STORAGE_ACL_WRITE    0x008 /* w: flags other than \Seen and \Deleted, keywords */
+#define STORAGE_ACL_INSERT   0x010 /* i: APPEND, COPY/MOVE into */
+#define STORAGE_ACL_POST     0x020 /* p: submission to the mailbox's address (unused) */
+#define STORAGE_ACL_CREATE   0x040 /* k: CREATE below, RENAME to below */
+#define STORAGE_ACL_DELMBOX  0x080 /* x: DELETE, RENAME away */
+#define STORAGE_ACL_DELMSG   0x100 /* t: store \Deleted */
+#define STORAGE_ACL_EXPUNGE  0x200 /* e: EXPUNGE, CLOSE's expunge, MOVE from */
+#define STORAGE_ACL_ADMIN    0x400 /* a: SETACL, DELETEACL, GETACL, LISTRIGHTS */
+#define STORAGE_ACL_ALL      0x7ff
+#define STORAGE_ACL_LETTERS  "lrswipkxtea" /* bit n is letter n */
+#define STORAGE_ACL_RIGHTS_MAX 11          /* letters in a rights string */
+#define STORAGE_ACL_ANYONE "anyone"
+#define STORAGE_ACL_AUTHENTICATED "authenticated"
+#define STORAGE_ACL_IDENTIFIER_MAX STORAGE_ADDRESS_MAX
+
+/* Letters (any order, repeats allowed) -> mask. -1 with *bad_r the first
+ * letter that is not an RFC 4314 right (the obsolete c and d are the
+ * caller's to map). Pure. */
+int storage_acl_rights_parse(const char *letters, uint32_t *rights_r, char *bad_r);
+/* mask -> letters in canonical order, NUL-terminated. Pure. */
+void storage_acl_rights_format(uint32_t rights, char out[STORAGE_ACL_RIGHTS_MAX + 1]);
+/* Normalizes an identifier into out: "anyone"/"authenticated" (any case)
+ * or a user address (storage_address_normalize). -1 with static text. Pure. */
+int storage_acl_identifier_normalize(const char *identifier,
+				     char out[STORAGE_ACL_IDENTIFIER_MAX + 1],
+				     const char **error_r);
+
+/* Give identifier exactly rights on the mailbox (0 deletes the entry).
+ * NOTFOUND: no such mailbox, or identifier names no local user; INVALID:
+ * bad identifier or rights, or identifier is the mailbox's owner. */
+enum storage_result storage_acl_set(struct storage_conn *conn, int64_t mailbox_id,
+				    const char *identifier, uint32_t rights,
+				    const char **error_r);
+/* Remove identifier's entry (OK when there was none). NOTFOUND: no such
+ * mailbox; INVALID: bad identifier. */
+enum storage_result storage_acl_delete(struct storage_conn *conn, int64_t mailbox_id,
+				       const char *identifier, const char **error_r);
+typedef void storage_acl_cb(const char *identifier, uint32_t rights, void *context);
+/* The mailbox's entries by identifier (the owner is not among them). cb
+ * runs while rows are read: it must not use conn. NOTFOUND: no mailbox. */
+enum storage_result storage_acl_list(struct storage_conn *conn, int64_t mailbox_id,
+				     storage_acl_cb *cb, void *context, const char **error_r);
+/* user_id's rights on the mailbox: STORAGE_ACL_ALL for the owner, else the
+ * union of the entries naming the user, anyone and authenticated (0 when
+ * none). NOTFOUND: no such mailbox or user. */
+enum storage_result storage_acl_rights(struct storage_conn *conn, int64_t mailbox_id,
+				       int64_t user_id, uint32_t *rights_r,
+				       const char **error_r);
+/* The other users' mailboxes user_id has any right on, ordered by owner
+ * address then name: cb gets the mailbox (message_count and byte_count
+ * are 0: not counted here), its owner's address and the user's rights
+ * (after every row was read: cb may not use conn). */
+typedef void storage_acl_shared_cb(const struct storage_mailbox *mailbox, const char *owner,
+				   uint32_t rights, void *context);
+enum storage_result storage_acl_shared_list(struct storage_conn *conn, int64_t user_id,
+					    storage_acl_shared_cb *cb, void *context,
+					    const char **error_r);
 
 /* ---- messages in a mailbox ---- */
 /* System flags, stored as a bit mask. */
@@ -352,11 +435,53 @@ enum storage_result storage_mail_search_text(struct storage_conn *conn, int64_t 
 					     storage_search_text_cb *cb, void *context,
 					     const char **error_r);
 
+/* ---- the background full-text indexer ----
+ * Group-committed deliveries (LMTP) store no index row: the committer's
+ * thread indexes committed messages that have none when no delivery is
+ * waiting (storage-commit.c), a few per transaction, walking message ids
+ * upwards from a cursor (0 after a restart: it catches up with everything
+ * unindexed, messages stored before the index existed included). SEARCH
+ * scans what is not indexed yet (storage_mail_search_text's unindexed
+ * uids), so the index may lag safely. One step: in id order from
+ * *cursor_io (exclusive), read and decode up to max messages without an
+ * index row and write their rows in one write transaction; fewer when
+ * STORAGE_FULLTEXT_STEP_BYTES of text are reached or when yield (may be
+ * NULL; asked after each message decoded and each row written but the
+ * first) says a delivery is waiting. Each step reads at most STORAGE_FULLTEXT_WINDOW
+ * ids. *indexed_r counts the rows written, *done_r says the cursor reached
+ * the highest message id; *cursor_io moves only on success. */
+#define STORAGE_FULLTEXT_WINDOW 4096
+#define STORAGE_FULLTEXT_STEP_MAX 64
+#define STORAGE_FULLTEXT_STEP_BYTES (8u * 1024 * 1024)
+typedef bool storage_yield_cb(void *context);
+enum storage_result storage_fulltext_index_step(struct storage_conn *conn, int64_t *cursor_io,
+						unsigned max, storage_yield_cb *yield,
+						void *context, unsigned *indexed_r,
+						bool *done_r, const char **error_r);
+
 #define STORAGE_HEADER_NAME_MAX 256
 typedef void storage_header_value_cb(const char *value, void *context);
 enum storage_result storage_mail_header_values(struct storage_conn *conn, int64_t mailbox_id,
 					       uint32_t uid, const char *name,
 					       storage_header_value_cb *cb, void *context,
+					       const char **error_r);
+
+/* SORT / THREAD: the cached values of the header fields names (any case,
+ * 1 to STORAGE_HEADER_FIELDS_MAX of them) of every message of the mailbox
+ * whose uid is in [uid_lo, uid_hi], in one query, by ascending uid, each
+ * message's values in header order: cb(uid, i, value) with i the index in
+ * names of the field's name. A message with none of the fields gets one
+ * cb(uid, -1, NULL), so every message in the range is reported (one that
+ * is not was expunged). cb runs while rows are read: it must not use conn;
+ * value is valid during the call only. NOTFOUND if there is no such
+ * mailbox; INVALID for a bad name or count. */
+#define STORAGE_HEADER_FIELDS_MAX 8
+typedef void storage_header_field_cb(uint32_t uid, int field, const char *value,
+				     void *context);
+enum storage_result storage_mail_header_fields(struct storage_conn *conn, int64_t mailbox_id,
+					       uint32_t uid_lo, uint32_t uid_hi,
+					       const char *const *names, size_t name_count,
+					       storage_header_field_cb *cb, void *context,
 					       const char **error_r);
 
 enum storage_flags_mode {
@@ -451,7 +576,9 @@ void storage_message_text_free(struct storage_message_text *text);
 struct storage_delivery {
 	const struct mime_message *message; /* decomposed once for every recipient */
 	/* the message's text for the full-text index, extracted beforehand
-	 * (storage_message_text_extract); NULL: extracted in the transaction */
+	 * (storage_message_text_extract); NULL: extracted in the transaction.
+	 * Only synchronous storage_deliver()/storage_deliver_many() write the
+	 * row; the group committer leaves it to its background indexer. */
 	const struct storage_message_text *text;
 	int64_t internal_date;              /* unix time */
 	struct storage_delivery_rcpt *rcpts;
@@ -486,6 +613,49 @@ void storage_deliver_async(struct storage *storage, struct storage_delivery *del
 			   storage_delivery_done_cb *done, void *context);
 /* Deliveries queued or being committed right now. */
 unsigned storage_deliveries_pending(struct storage *storage);
+
+/* ---- change listener (several processes on one database) ----
+ * Changes committed by any process sharing the database (several tandemd
+ * front ends on one PostgreSQL) reach fn(mailbox_id, context), on the
+ * listener's own thread, soon after their commit; this process's own
+ * changes come back too (harmless: a probe finds nothing new). mailbox_id
+ * STORAGE_CHANGED_ALL after notices may have been lost (the listener's
+ * connection broke and came back): every mailbox may have changed. fn must
+ * not block. The listener reconnects by itself, logging the loss and the
+ * recovery once each. SQLite: one file has one process, nothing to listen
+ * to; start succeeds with *listener_r NULL. storage_listener_stop() joins
+ * the thread; no fn call runs after it returns. NULL is fine. */
+#define STORAGE_CHANGED_ALL ((int64_t)0)
+typedef void storage_changed_fn(int64_t mailbox_id, void *context);
+struct storage_listener;
+int storage_listener_start(struct storage *storage, storage_changed_fn *fn, void *context,
+			   struct storage_listener **listener_r, const char **error_r);
+void storage_listener_stop(struct storage_listener **listener);
+
+/* ---- the auth log: one row per login attempt (auth-service.c) ---- */
+#define STORAGE_AUTH_USER_MAX 128
+struct storage_auth_entry {
+	int64_t at;            /* unix time */
+	char service[8];       /* imap, pop3, sieve, smtp */
+	char client[48];       /* IP address, "" for UNIX sockets */
+	char username[STORAGE_AUTH_USER_MAX + 1]; /* as sent (printable) */
+	char result[12];       /* ok, failed, tempfail */
+	char reason[64];
+};
+typedef void storage_auth_entry_cb(const struct storage_auth_entry *entry, void *context);
+/* Append a row (strings are truncated to the fields' sizes). */
+enum storage_result storage_auth_log_add(struct storage_conn *conn,
+					 const struct storage_auth_entry *entry,
+					 const char **error_r);
+/* Rows at or after since, newest first, at most limit; failures_only
+ * leaves out "ok"; username NULL for every user. */
+enum storage_result storage_auth_log_list(struct storage_conn *conn, int64_t since,
+					  const char *username, bool failures_only,
+					  unsigned limit, storage_auth_entry_cb *cb, void *context,
+					  const char **error_r);
+/* Delete rows older than before; *deleted_r counts them. */
+enum storage_result storage_auth_log_prune(struct storage_conn *conn, int64_t before,
+					   int64_t *deleted_r, const char **error_r);
 
 /* ---- integrity and statistics (tandemctl) ---- */
 typedef void storage_report_cb(const char *problem, void *context);

@@ -12,10 +12,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "storage-private.h"
-#include "mime.h"
 #include "schema-files.h"
-#include "xalloc.h"
+#include "test-storage-env.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -23,130 +21,25 @@
 #include <string.h>
 #include <unistd.h>
 
-struct env {
-	char dir[64];
-	char path[128];
-	struct storage *storage;
-	struct storage_conn *conn;
-	struct storage_settings set;
-	bool pgsql;
-};
-
-#define assert_result(got, want)                                                           \
-	do {                                                                               \
-		enum storage_result g_ = (got), w_ = (want);                               \
-		if (g_ != w_)                                                              \
-			fail_msg("%s: got %s, want %s (%s)", #got, storage_result_str(g_),  \
-				 storage_result_str(w_), env->conn->error);                \
-	} while (0)
-#define assert_int(got, want)                                                              \
-	do {                                                                               \
-		long long g_ = (long long)(got), w_ = (long long)(want);                   \
-		if (g_ != w_)                                                              \
-			fail_msg("%s: got %lld, want %lld", #got, g_, w_);                 \
-	} while (0)
-#define assert_str(got, want)                                                              \
-	do {                                                                               \
-		const char *g_ = (got), *w_ = (want);                                      \
-		if (strcmp(g_, w_) != 0)                                                   \
-			fail_msg("%s: got \"%s\", want \"%s\"", #got, g_, w_);             \
-	} while (0)
-
-/* ---- fixtures ---- */
-
-static int env_start(struct env *env)
-{
-	const char *error;
-	if (storage_init(&env->set, &env->storage, &error) < 0) {
-		print_error("storage_init: %s\n", error);
-		return -1;
-	}
-	if (storage_connect(env->storage, &env->conn, &error) < 0) {
-		print_error("storage_connect: %s\n", error);
-		return -1;
-	}
-	return 0;
-}
-
-static void env_stop(struct env *env)
-{
-	storage_disconnect(&env->conn);
-	storage_deinit(&env->storage);
-}
+/* ---- fixtures (test-storage-env.h): with the group committer and the
+ * full-text index ---- */
 
 static int setup_sqlite(void **state)
 {
-	struct env *env = xcalloc(1, sizeof(*env));
-	snprintf(env->dir, sizeof(env->dir), "/tmp/test-storage.XXXXXX");
-	if (mkdtemp(env->dir) == NULL)
-		return -1;
-	snprintf(env->path, sizeof(env->path), "%s/tandem.db", env->dir);
-	env->set = (struct storage_settings){ .driver = "sqlite", .sqlite_path = env->path,
-					      .busy_timeout_ms = 10000, .commit_batch_max = 64,
-					      .fulltext_index = true };
-	*state = env;
-	return env_start(env);
+	return env_setup(state, false, true, true);
 }
 
 static int setup_pgsql(void **state)
 {
-	struct env *env = xcalloc(1, sizeof(*env));
-	struct db_conn *dbc;
-	char error[256];
-	env->pgsql = true;
-	env->set = (struct storage_settings){ .driver = "pgsql",
-					      .pgsql_uri = getenv("TANDEM_TEST_PGSQL_URI"),
-					      .busy_timeout_ms = 10000, .commit_batch_max = 64,
-					      .fulltext_index = true };
-	*state = env;
-	if (db_driver_pgsql.connect(&env->set, &dbc, error, sizeof(error)) != DB_OK) {
-		print_error("pgsql connect: %s\n", error);
-		return -1;
-	}
-	enum db_status status = db_driver_pgsql.exec_script(dbc,
-		"DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
-	db_driver_pgsql.disconnect(&dbc);
-	return status == DB_OK ? env_start(env) : -1;
+	return env_setup(state, true, true, true);
 }
 
 static int teardown(void **state)
 {
-	struct env *env = *state;
-	env_stop(env);
-	if (!env->pgsql) {
-		const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
-		for (size_t i = 0; i < 4; i++) {
-			char file[160];
-			snprintf(file, sizeof(file), "%s%s", env->path, suffixes[i]);
-			unlink(file);
-		}
-		rmdir(env->dir);
-	}
-	free(env);
-	return 0;
+	return env_teardown(state);
 }
 
 /* ---- helpers ---- */
-
-/* One integer from SQL run directly on the database. */
-static int64_t sql_int(struct env *env, const char *sql)
-{
-	int64_t value;
-	bool found;
-	enum db_status status = sdb_int(env->conn, sql, DB_NOARGS, &value, &found);
-	if (status != DB_OK)
-		fail_msg("%s: got db status %d, want ok (%s)", sql, status,
-			 env->conn->db->error(env->conn->dbc));
-	return value;
-}
-
-static void sql_exec(struct env *env, const char *sql)
-{
-	enum db_status status = sdb_exec(env->conn, sql, DB_NOARGS);
-	if (status != DB_OK)
-		fail_msg("%s: got db status %d, want ok (%s)", sql, status,
-			 env->conn->db->error(env->conn->dbc));
-}
 
 static int64_t add_user(struct env *env, const char *address)
 {
