@@ -2,9 +2,9 @@
 # run-tests.sh - run the unit tests (cmocka), the fuzz corpus replays and the
 # bats integration suites against the binaries in $BUILD, then print one
 # summary line "N passed, N failed, N skipped". Exit 1 if anything failed.
-# The IMAP suites (tests/imap*.bats) run twice: on SQLite, then on a scratch
-# PostgreSQL server (their tests marked "[pgsql]"); set TANDEM_TEST_PGSQL=no
-# to skip that second pass.
+# The IMAP and POP3 suites (tests/imap*.bats, tests/pop3*.bats) run twice:
+# on SQLite, then on a scratch PostgreSQL server (their tests marked
+# "[pgsql]"); set TANDEM_TEST_PGSQL=no to skip that second pass.
 # Usage: tests/run-tests.sh [unit|bats|all] [bats files...]
 set -u
 cd "$(dirname "$0")/.."
@@ -31,7 +31,8 @@ start_unit_pgsql() {
 	[ -n "${TANDEM_TEST_PGSQL_URI:-}" ] && return 0
 	pg_dir=$(mktemp -d /tmp/tandem-unit-pg.XXXXXX)
 	if uri=$(tests/helpers/pgsql-start.sh "$pg_dir" 2>"$log_dir/pgsql-start.log"); then
-		export TANDEM_TEST_PGSQL_URI=$uri
+		# the directory too: test-db-pgsql restarts the server through it
+		export TANDEM_TEST_PGSQL_URI=$uri TANDEM_TEST_PGSQL_DIR=$pg_dir
 		echo "unit: PostgreSQL test server at $uri"
 	else
 		echo "unit: PostgreSQL test server did not start (see $log_dir/pgsql-start.log): its tests skip"
@@ -41,7 +42,7 @@ stop_unit_pgsql() {
 	if [ -n "$pg_dir" ]; then
 		tests/helpers/pgsql-stop.sh "$pg_dir" >/dev/null 2>&1
 		rm -rf "$pg_dir"
-		unset TANDEM_TEST_PGSQL_URI
+		unset TANDEM_TEST_PGSQL_URI TANDEM_TEST_PGSQL_DIR
 	fi
 }
 
@@ -134,12 +135,14 @@ bats_pass() {
 	mv -f "$out" "$final"
 }
 
-# The IMAP suites again on PostgreSQL: one scratch server for the pass, a
+# The IMAP and POP3 suites again on PostgreSQL: one scratch server for the pass, a
 # fresh database per test (tests/helpers/common.bash, tandem_config).
 bats_pgsql_pass() {
 	local f one pgsql_files=() dir uri
 	for f in "$@"; do
-		case "$f" in tests/imap*.bats | ./tests/imap*.bats) ;; *) continue ;; esac
+		case "$f" in tests/imap*.bats | ./tests/imap*.bats | tests/pop3*.bats | ./tests/pop3*.bats) ;;
+		*) continue ;;
+		esac
 		for one in "${bats_one_backend[@]}"; do
 			[ "$f" -ef "$one" ] && continue 2
 		done
@@ -148,7 +151,7 @@ bats_pgsql_pass() {
 	done
 	[ ${#pgsql_files[@]} -gt 0 ] || return 0
 	if [ "${TANDEM_TEST_PGSQL:-}" = no ]; then
-		echo "skip [pgsql] the IMAP suites on PostgreSQL: TANDEM_TEST_PGSQL=no"
+		echo "skip [pgsql] the IMAP and POP3 suites on PostgreSQL: TANDEM_TEST_PGSQL=no"
 		skipped=$((skipped + 1))
 		return 0
 	fi

@@ -18,6 +18,7 @@
 #include "listener.h"
 #include "lmtp/lmtp.h"
 #include "imap/imap.h"
+#include "pop3/pop3.h"
 #include "auth-service.h"
 #include "postfix/sasl.h"
 #include "postfix/socketmap.h"
@@ -69,6 +70,7 @@ struct tandemd {
 	struct event_base *base;
 	struct lmtp_service *lmtp;
 	struct imap_service *imap; /* NULL when imap_listen is empty */
+	struct pop3_service *pop3; /* NULL when pop3_listen and pop3s_listen are empty */
 	struct sasl_service *sasl; /* NULL when sasl_listen is empty */
 	struct socketmap_service *socketmap; /* NULL when socketmap_listen is empty */
 	struct auth_service *auth; /* password checks and lookups, off the loops */
@@ -143,6 +145,20 @@ static void tandemd_config_error(const char *path, const char *message)
 		fprintf(stderr, "tandemd: %s: %s\n", path, message);
 }
 
+/* A listener list key, when set, parses. *error_r allocated. */
+static int tandemd_check_listen(const char *key, const char *value, char **error_r)
+{
+	struct net_listen_spec specs[NET_LISTENERS_MAX];
+	size_t count;
+	char *error;
+	if (value[0] == '\0' ||
+	    net_listen_specs_parse(value, specs, NET_LISTENERS_MAX, &count, &error) == 0)
+		return 0;
+	*error_r = xasprintf("%s: %s", key, error);
+	free(error);
+	return -1;
+}
+
 /* Checks of values whose meaning lives in this daemon. *error_r allocated,
  * starting with the key's name. */
 static int tandemd_config_check(const struct tandem_config *cfg, char **error_r)
@@ -165,6 +181,17 @@ static int tandemd_config_check(const struct tandem_config *cfg, char **error_r)
 	    net_listen_specs_parse(cfg->imaps_listen, specs, NET_LISTENERS_MAX, &count, &error) < 0) {
 		*error_r = xasprintf("imaps_listen: %s", error);
 		free(error);
+		return -1;
+	}
+	if (tandemd_check_listen("pop3_listen", cfg->pop3_listen, error_r) < 0 ||
+	    tandemd_check_listen("pop3s_listen", cfg->pop3s_listen, error_r) < 0)
+		return -1;
+	if (cfg->pop3s_listen[0] != '\0' && cfg->tls_cert_file[0] == '\0') {
+		*error_r = xasprintf("pop3s_listen: implicit TLS needs tls_cert_file and tls_key_file");
+		return -1;
+	}
+	if (cfg->pop3_idle_timeout == 0 || cfg->pop3_idle_timeout > 86400) {
+		*error_r = xasprintf("pop3_idle_timeout: out of range (1 to 86400)");
 		return -1;
 	}
 	if (cfg->imaps_listen[0] != '\0' && cfg->tls_cert_file[0] == '\0') {
@@ -564,6 +591,24 @@ static int tandemd_start(struct tandemd *d)
 			return -1;
 		}
 	}
+	if (d->cfg.pop3_listen[0] != '\0' || d->cfg.pop3s_listen[0] != '\0') {
+		struct pop3_settings pop3_set = {
+			.allow_plaintext_auth = d->cfg.imap_allow_plaintext_auth,
+			.plaintext_auth_loopback = d->cfg.plaintext_auth_loopback,
+			.idle_timeout_secs = (unsigned)d->cfg.pop3_idle_timeout,
+		};
+		d->pop3 = pop3_service_create(&pop3_set);
+		if ((d->cfg.pop3_listen[0] != '\0' &&
+		     net_server_listen(d->net, pop3_service_net(d->pop3), d->cfg.pop3_listen,
+				       &error) < 0) ||
+		    (d->cfg.pop3s_listen[0] != '\0' &&
+		     net_server_listen_tls(d->net, pop3_service_net(d->pop3), d->cfg.pop3s_listen,
+					   &error) < 0)) {
+			log_error(NULL, "tandemd", "listen_failed", "error=\"%s\"", error);
+			free(error);
+			return -1;
+		}
+	}
 	if (d->cfg.sasl_listen[0] != '\0') {
 		struct sasl_settings sasl_set = {
 			.allow_plaintext = d->cfg.imap_allow_plaintext_auth,
@@ -615,6 +660,9 @@ static int tandemd_start(struct tandemd *d)
 	}
 	if (d->imap != NULL)
 		imap_service_set_auth(d->imap, d->auth);
+	if (d->pop3 != NULL)
+		pop3_service_set_auth(d->pop3, d->auth);
+	lmtp_service_set_auth(d->lmtp, d->auth);
 	if (d->sasl != NULL)
 		sasl_service_set_auth(d->sasl, d->auth);
 	if (d->socketmap != NULL)
@@ -670,6 +718,7 @@ static void tandemd_stop(struct tandemd *d)
 	}
 	lmtp_service_free(&d->lmtp);
 	imap_service_free(&d->imap);
+	pop3_service_free(&d->pop3);
 	sasl_service_free(&d->sasl);
 	socketmap_service_free(&d->socketmap);
 	tls_context_free(&d->tls);

@@ -125,6 +125,8 @@ max_connections_per_address = ${BENCH_MAX_CONNS_PER_ADDRESS:-4096}
 max_message_size = 50M
 EOF2
 		[ $# -eq 0 ] || printf '%s\n' "$@"
+		# BENCH_TANDEM_CONF: extra "key = value" lines for a comparison run
+		[ -z "${BENCH_TANDEM_CONF:-}" ] || printf '%s\n' "$BENCH_TANDEM_CONF"
 	} >"$dir/tandem.conf"
 	echo "$port" >"$dir/port"
 	local ctl=("$BUILD/tandemctl" -c "$dir/tandem.conf")

@@ -22,7 +22,7 @@ if ! ctl user show demo@example.test >/dev/null 2>&1; then
 fi
 cat <<'MSG'
 
-tandemd is starting on 127.0.0.1 (LMTP 2424, UNIX socket run/lmtp.sock, IMAP 1143).
+tandemd is starting on 127.0.0.1 (LMTP 2424, UNIX socket run/lmtp.sock, IMAP 1143, POP3 1110).
 Deliver a message (another terminal):
   python3 -c 'import smtplib; s = smtplib.LMTP("127.0.0.1", 2424); s.sendmail("me@example.org", ["demo@example.test"], b"Subject: hello\r\n\r\nHello from Tandem\r\n"); s.quit()'
 Read it back:

@@ -623,6 +623,11 @@ void auth_lookup(struct auth_service *service, struct net_worker *worker,
 	auth_job_queue(service, job);
 }
 
+bool auth_service_has_directory(const struct auth_service *service, const char *domain)
+{
+	return auth_ldap_find(service->ldap, domain) != NULL;
+}
+
 struct auth_throttle *auth_service_throttle(struct auth_service *service)
 {
 	return service->throttle;

@@ -100,6 +100,10 @@ void auth_lookup(struct auth_service *service, struct net_worker *worker,
 		 enum auth_lookup_kind kind, const char *key, const char *sid,
 		 auth_lookup_fn *done, void *context);
 
+/* Whether domain's users live in a directory (an LDAP settings file):
+ * only then can a lookup find an address SQL does not know. */
+bool auth_service_has_directory(const struct auth_service *service, const char *domain);
+
 /* The throttle, for diagnostics and tests. */
 struct auth_throttle *auth_service_throttle(struct auth_service *service);
 

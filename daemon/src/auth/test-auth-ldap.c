@@ -4,8 +4,10 @@
  * AD-like directory of tests/ldap/): right and wrong passwords, a user
  * outside the required group, disabled and locked accounts, unknown users,
  * recipient lookups by alias, failover to a second server, a wrong service
- * password and a server that goes away and comes back. The slapd group
- * skips, saying why, when slapd is not installed. */
+ * password and a server that goes away and comes back; LDAP over TLS
+ * (StartTLS and ldaps:// with the right CA, a wrong CA is TEMPFAIL, never
+ * a wrong password). The slapd group skips, saying why, when slapd is not
+ * installed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -305,6 +307,85 @@ static void test_slapd_restart(void **state)
 		fail_msg("server back: got %d \"%s\", want OK", got, reason);
 }
 
+/* ---- TLS ---- */
+
+static int slapd_tls_setup(void **state)
+{
+	struct slapd_env *env = xcalloc(1, sizeof(*env));
+	*state = env;
+	return test_slapd_start_tls(&env->slapd);
+}
+
+enum tls_case_uri { TLS_URI_STARTTLS, TLS_URI_LDAPS, TLS_URI_PLAIN };
+
+static const struct {
+	enum tls_case_uri uri;
+	const char *ca;     /* file under dir/slapd/tls, NULL: none given */
+	bool verify;
+	const char *password;
+	enum auth_ldap_result want;
+} tls_cases[] = {
+	{ TLS_URI_STARTTLS, "ca.pem", true, "alice-pw", AUTH_LDAP_OK },
+	{ TLS_URI_STARTTLS, "ca.pem", true, "wrong", AUTH_LDAP_FAILED },
+	{ TLS_URI_LDAPS, "ca.pem", true, "alice-pw", AUTH_LDAP_OK },
+	{ TLS_URI_LDAPS, "ca.pem", true, "wrong", AUTH_LDAP_FAILED },
+	/* a CA that did not sign the server's certificate: cannot tell */
+	{ TLS_URI_STARTTLS, "other-ca.pem", true, "alice-pw", AUTH_LDAP_TEMPFAIL },
+	{ TLS_URI_STARTTLS, "other-ca.pem", true, "wrong", AUTH_LDAP_TEMPFAIL },
+	{ TLS_URI_LDAPS, "other-ca.pem", true, "alice-pw", AUTH_LDAP_TEMPFAIL },
+	/* checking switched off: any certificate will do */
+	{ TLS_URI_STARTTLS, "other-ca.pem", false, "alice-pw", AUTH_LDAP_OK },
+	{ TLS_URI_LDAPS, NULL, false, "alice-pw", AUTH_LDAP_OK },
+	/* plain again after TLS settings in the same process */
+	{ TLS_URI_PLAIN, NULL, true, "alice-pw", AUTH_LDAP_OK },
+};
+
+static void test_slapd_tls(void **state)
+{
+	struct slapd_env *env = *state;
+	for (size_t i = 0; i < N_ELEMENTS(tls_cases); i++) {
+		char uri[96];
+		char extra[256] = "";
+		unsigned port = tls_cases[i].uri == TLS_URI_LDAPS ? env->slapd.tls_port :
+				env->slapd.port;
+		snprintf(uri, sizeof(uri), "%s://127.0.0.1:%u/",
+			 tls_cases[i].uri == TLS_URI_LDAPS ? "ldaps" : "ldap", port);
+		int n = snprintf(extra, sizeof(extra), "starttls = %s\ntls_verify = %s\n",
+				 tls_cases[i].uri == TLS_URI_STARTTLS ? "yes" : "no",
+				 tls_cases[i].verify ? "yes" : "no");
+		if (tls_cases[i].ca != NULL)
+			snprintf(extra + n, sizeof(extra) - (size_t)n, "tls_ca_file = %s/slapd/tls/%s\n",
+				 env->slapd.dir, tls_cases[i].ca);
+		if (test_slapd_write_conf_extra(&env->slapd, uri, "service-secret", extra) < 0)
+			fail_msg("case %zu: cannot write the settings", i);
+		auth_ldap_free(&env->directory);
+		auth_ldap_conn_free(&env->conn);
+		char *error = NULL;
+		if (auth_ldap_load(env->slapd.conf_dir, &env->directory, &error) < 0)
+			fail_msg("case %zu: load: got \"%s\", want success", i, error);
+		env->conn = auth_ldap_conn_create();
+		const struct auth_ldap_domain *domain = auth_ldap_find(env->directory, "example.test");
+		assert_non_null(domain);
+		struct auth_ldap_user user;
+		char reason[256] = "";
+		enum auth_ldap_result got = auth_ldap_login(env->conn, domain, "alice@example.test",
+							    tls_cases[i].password, &user, reason,
+							    sizeof(reason));
+		if (got != tls_cases[i].want)
+			fail_msg("case %zu (%s, ca %s, verify %d, %s): got %d \"%s\", want %d", i, uri,
+				 tls_cases[i].ca != NULL ? tls_cases[i].ca : "-", tls_cases[i].verify,
+				 tls_cases[i].password, got, reason, tls_cases[i].want);
+		/* a lookup goes the same way */
+		if (tls_cases[i].want != AUTH_LDAP_FAILED) {
+			got = auth_ldap_lookup(env->conn, domain, "a.smith@example.test", &user, reason,
+					       sizeof(reason));
+			if (got != tls_cases[i].want)
+				fail_msg("case %zu lookup: got %d \"%s\", want %d", i, got, reason,
+					 tls_cases[i].want);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest plain_tests[] = {
@@ -316,6 +397,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slapd_lookup, slapd_setup, slapd_teardown),
 		cmocka_unit_test_setup_teardown(test_slapd_failover, slapd_setup, slapd_teardown),
 		cmocka_unit_test_setup_teardown(test_slapd_restart, slapd_setup, slapd_teardown),
+		cmocka_unit_test_setup_teardown(test_slapd_tls, slapd_tls_setup, slapd_teardown),
 	};
 	int failed = cmocka_run_group_tests_name("auth-ldap", plain_tests, NULL, NULL);
 	if (test_slapd_available())

@@ -1,7 +1,9 @@
 /* test-slapd.h - for the auth unit tests: start and stop a scratch slapd
  * through tests/helpers/slapd-start.sh (the AD-like directory of
- * tests/ldap/) on a free 127.0.0.1 port, and write a domain's LDAP
- * settings file for it. Header-only, included by test-*.c files. */
+ * tests/ldap/) on a free 127.0.0.1 port (with TLS: StartTLS there and
+ * ldaps:// on a second port, certificates in dir/slapd/tls), and write a
+ * domain's LDAP settings file for it. Header-only, included by test-*.c
+ * files. */
 #ifndef TANDEM_TEST_SLAPD_H
 #define TANDEM_TEST_SLAPD_H
 
@@ -20,6 +22,7 @@ struct test_slapd {
 	char conf_dir[96];  /* dir/ldap.d: the ldap_domains_dir to use */
 	unsigned port;      /* slapd's */
 	unsigned dead_port; /* nobody listens there */
+	unsigned tls_port;  /* ldaps:// (test_slapd_start_tls only; else 0) */
 };
 
 /* Can the tests run here: slapd installed, run from the repository root? */
@@ -53,7 +56,8 @@ static inline int test_slapd_run(const struct test_slapd *s, const char *script)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static inline int test_slapd_start(struct test_slapd *s)
+/* tls: a scratch CA and server certificate, StartTLS and ldaps://. */
+static inline int test_slapd_start_mode(struct test_slapd *s, bool tls)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->dir, sizeof(s->dir), "/tmp/test-slapd.XXXXXX");
@@ -64,11 +68,34 @@ static inline int test_slapd_start(struct test_slapd *s)
 		return -1;
 	s->port = test_slapd_free_port();
 	s->dead_port = test_slapd_free_port();
-	if (s->port == 0 || s->dead_port == 0 || test_slapd_run(s, "slapd-start.sh") < 0) {
+	s->tls_port = tls ? test_slapd_free_port() : 0;
+	int ret = -1;
+	if (s->port != 0 && s->dead_port != 0 && (!tls || s->tls_port != 0)) {
+		if (tls) {
+			char cmd[512];
+			snprintf(cmd, sizeof(cmd),
+				 "SLAPD_TLS_PORT=%u tests/helpers/slapd-start.sh %s/slapd %u tls "
+				 ">%s/slapd-start.sh.log 2>&1", s->tls_port, s->dir, s->port, s->dir);
+			ret = system(cmd) == 0 ? 0 : -1;
+		} else {
+			ret = test_slapd_run(s, "slapd-start.sh");
+		}
+	}
+	if (ret < 0) {
 		fprintf(stderr, "slapd did not start (see %s/slapd-start.sh.log)\n", s->dir);
 		return -1;
 	}
 	return 0;
+}
+
+static inline int test_slapd_start(struct test_slapd *s)
+{
+	return test_slapd_start_mode(s, false);
+}
+
+static inline int test_slapd_start_tls(struct test_slapd *s)
+{
+	return test_slapd_start_mode(s, true);
 }
 
 /* Stop slapd and remove the directory. */
@@ -84,9 +111,10 @@ static inline void test_slapd_stop(struct test_slapd *s)
 	s->dir[0] = '\0';
 }
 
-/* example.test.conf in conf_dir: the AD settings, uri as given. */
-static inline int test_slapd_write_conf(const struct test_slapd *s, const char *uri,
-					const char *bind_password)
+/* example.test.conf in conf_dir: the AD settings, uri as given, then
+ * extra (more "key = value" lines, may be ""). */
+static inline int test_slapd_write_conf_extra(const struct test_slapd *s, const char *uri,
+					      const char *bind_password, const char *extra)
 {
 	char path[160];
 	snprintf(path, sizeof(path), "%s/example.test.conf", s->conf_dir);
@@ -102,9 +130,17 @@ static inline int test_slapd_write_conf(const struct test_slapd *s, const char *
 		"recipient_filter = (|(mail=%%u)(proxyAddresses=smtp:%%u))\n"
 		"alias_attribute = proxyAddresses\n"
 		"required_group = cn=MailUsers,ou=Groups,dc=example,dc=test\n"
-		"timeout = 2\n",
-		uri, bind_password);
+		"timeout = 2\n"
+		"%s",
+		uri, bind_password, extra);
 	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* example.test.conf in conf_dir: the AD settings, uri as given. */
+static inline int test_slapd_write_conf(const struct test_slapd *s, const char *uri,
+					const char *bind_password)
+{
+	return test_slapd_write_conf_extra(s, uri, bind_password, "");
 }
 
 #endif

@@ -15,6 +15,13 @@
  * item and the (CHANGEDSINCE n [VANISHED]) modifiers. Never reads messages
  * of another mailbox than the selected one; reads each message at most once per
  * response, and only when a body item needs it.
+ *
+ * Streams: the responses go out a few at a time, and while the client's
+ * output is full (NET_CONN_OUTPUT_MAX) the command parks itself
+ * (imap_session_suspend) with the messages still to send and goes on when
+ * the client has read, so a session never queues much more than one
+ * message's response however much it fetches. Never keeps a message's
+ * bytes after its response is written.
  */
 #include "imap-bodysection.h"
 #include "imap-commands.h"
@@ -27,6 +34,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+/* Responses are gathered up to this many bytes before they are written. */
+#define IMAP_FETCH_CHUNK (64 * 1024)
 
 /* Most BODY[...] items in one FETCH. */
 #define IMAP_FETCH_BODIES_MAX 32
@@ -388,15 +398,85 @@ static void imap_fetch_seen_cb(const struct storage_mail *mail, bool changed, vo
 {
 	(void)changed;
 	struct imap_session *session = context;
-	for (size_t i = 0; i < session->mail_count; i++) {
-		if (session->mails[i].uid != mail->uid)
-			continue;
-		session->mails[i].flags = mail->flags;
-		session->mails[i].modseq = mail->modseq;
-		free(session->mails[i].keywords);
-		session->mails[i].keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
-		break;
+	size_t i = imap_view_index(session, mail->uid);
+	if (i == session->mail_count)
+		return;
+	session->mails[i].flags = mail->flags;
+	session->mails[i].modseq = mail->modseq;
+	imap_view_mail_set_keywords(&session->mails[i], mail->keywords);
+}
+
+/* A FETCH producing its responses: the messages from next on are still
+ * to be sent. Lives across input events when the client reads slowly. */
+struct imap_fetch_run {
+	struct imap_fetch f;
+	size_t *indexes, count, next;
+	char tag[IMAP_TAG_MAX + 1];
+	bool uid;
+	bool gone, unknown_cte;
+	enum storage_result sret;
+	const char *error;
+};
+
+static void imap_fetch_run_free(void *state)
+{
+	struct imap_fetch_run *run = state;
+	free(run->indexes);
+	imap_fetch_free(&run->f);
+	free(run);
+}
+
+/* Send responses until all are out or the client's output is full (about
+ * one message plus IMAP_FETCH_CHUNK beyond NET_CONN_OUTPUT_MAX queued at
+ * most), then the tagged reply. True when the command is over. */
+static bool imap_fetch_run(struct imap_session *session, void *state)
+{
+	struct imap_fetch_run *run = state;
+	struct imap_client_cmd cmd = {
+		.session = session, .tag = run->tag, .name = "FETCH", .uid = run->uid,
+	};
+	struct buf out;
+	buf_init(&out);
+	while (run->next < run->count && run->sret == STORAGE_OK && !run->unknown_cte) {
+		if (session->conn == NULL) {
+			buf_free(&out);
+			return true; /* nobody to answer */
+		}
+		if (out.len == 0 && imap_output_full(session)) {
+			buf_free(&out);
+			return false; /* the input loop calls again once the client has read */
+		}
+		size_t start = out.len;
+		enum storage_result r = imap_fetch_one(&cmd, &run->f, run->indexes[run->next++],
+						       &out, &run->unknown_cte, &run->error);
+		if (run->unknown_cte) {
+			out.len = start; /* no half response: the NO says why */
+		} else if (r == STORAGE_ERR_NOTFOUND) {
+			out.len = start; /* expunged by another session meanwhile */
+			run->gone = true;
+		} else {
+			run->sret = r;
+		}
+		if (out.len > IMAP_FETCH_CHUNK || run->sret != STORAGE_OK) {
+			if (run->sret == STORAGE_OK)
+				imap_write(session, out.data, out.len);
+			buf_reset(&out);
+			if (out.cap > 4 * IMAP_FETCH_CHUNK)
+				buf_free(&out); /* a big message's bytes: do not keep them */
+		}
 	}
+	if (run->sret == STORAGE_OK)
+		imap_write(session, out.data, out.len);
+	buf_free(&out);
+	if (run->sret != STORAGE_OK)
+		imap_cmd_storage_error(&cmd, run->sret, run->error);
+	else if (run->unknown_cte)
+		imap_cmd_no(&cmd, "[UNKNOWN-CTE] cannot decode the Content-Transfer-Encoding");
+	else if (run->gone)
+		imap_cmd_no(&cmd, "[EXPUNGEISSUED] some messages were expunged meanwhile");
+	else
+		imap_cmd_ok(&cmd, "FETCH completed");
+	return true;
 }
 
 /* (CHANGEDSINCE n [VANISHED]) (RFC 7162 3.1.4.1, 3.2.6). -1 after BAD. */
@@ -490,7 +570,7 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 			imap_uid_set_free(&known);
 		}
 	}
-	bool gone = false, unknown_cte = false;
+	bool unknown_cte = false;
 	/* RFC 4314: without the s right a fetch leaves \Seen alone */
 	bool may_seen = imap_mailbox_access_may(session, STORAGE_ACL_SEEN);
 	if (f.sets_seen && !session->readonly && may_seen && sret == STORAGE_OK)
@@ -515,36 +595,18 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 				imap_fetch_add(&f, FETCH_MODSEQ);
 		}
 	}
-	struct buf out;
-	buf_init(&out);
-	for (size_t i = 0; i < count && sret == STORAGE_OK && !unknown_cte; i++) {
-		size_t start = out.len;
-		enum storage_result r = imap_fetch_one(cmd, &f, indexes[i], &out, &unknown_cte,
-						       &error);
-		if (unknown_cte) {
-			out.len = start; /* no half response: the NO says why */
-		} else if (r == STORAGE_ERR_NOTFOUND) {
-			out.len = start; /* expunged by another session meanwhile */
-			gone = true;
-		} else {
-			sret = r;
-		}
-		if (out.len > 64 * 1024) {
-			imap_write(session, out.data, out.len);
-			buf_reset(&out);
-		}
-	}
-	if (sret == STORAGE_OK)
-		imap_write(session, out.data, out.len);
-	buf_free(&out);
-	free(indexes);
-	imap_fetch_free(&f);
-	if (sret != STORAGE_OK)
-		imap_cmd_storage_error(cmd, sret, error);
-	else if (unknown_cte)
-		imap_cmd_no(cmd, "[UNKNOWN-CTE] cannot decode the Content-Transfer-Encoding");
-	else if (gone)
-		imap_cmd_no(cmd, "[EXPUNGEISSUED] some messages were expunged meanwhile");
+	struct imap_fetch_run *run = xcalloc(1, sizeof(*run));
+	run->f = f; /* the items' sections move with it */
+	run->indexes = indexes;
+	run->count = count;
+	snprintf(run->tag, sizeof(run->tag), "%s", cmd->tag);
+	run->uid = cmd->uid;
+	run->sret = sret;
+	run->error = error;
+	run->unknown_cte = unknown_cte;
+	if (imap_fetch_run(session, run))
+		imap_fetch_run_free(run);
 	else
-		imap_cmd_ok(cmd, "FETCH completed");
+		imap_session_suspend(session, &(struct imap_cmd_resume){
+			imap_fetch_run, imap_fetch_run_free, run });
 }

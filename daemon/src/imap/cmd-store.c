@@ -100,8 +100,7 @@ static void imap_store_cb(const struct storage_mail *mail, bool changed, void *c
 	struct imap_view_mail *m = &session->mails[lo];
 	m->flags = mail->flags;
 	m->modseq = mail->modseq;
-	free(m->keywords);
-	m->keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
+	imap_view_mail_set_keywords(m, mail->keywords);
 	if (ctx->quiet || (ctx->silent && (!session->condstore || !changed)))
 		return;
 	struct buf line;

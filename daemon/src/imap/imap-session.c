@@ -207,8 +207,37 @@ const char *imap_capabilities(struct imap_session *session)
 			  "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID AUTH=PLAIN AUTH=LOGIN";
 }
 
+bool imap_output_full(struct imap_session *session)
+{
+	return session->conn != NULL && net_conn_output_full(session->conn);
+}
+
+void imap_session_suspend(struct imap_session *session, const struct imap_cmd_resume *resume)
+{
+	session->resume = *resume;
+}
+
+/* Drop a parked command's state (run or not). */
+static void imap_session_resume_free(struct imap_session *session)
+{
+	struct imap_cmd_resume resume = session->resume;
+	memset(&session->resume, 0, sizeof(session->resume));
+	if (resume.free != NULL)
+		resume.free(resume.state);
+}
+
+/* Go on with the parked command; true when it is over. */
+static bool imap_session_resume_run(struct imap_session *session)
+{
+	if (!session->resume.run(session, session->resume.state))
+		return false;
+	imap_session_resume_free(session);
+	return true;
+}
+
 static void imap_session_free(struct imap_session *session)
 {
+	imap_session_resume_free(session);
 	mailbox_events_unwatch(&session->watch);
 	imap_view_free(session);
 	if (session->timer != NULL)
@@ -554,6 +583,11 @@ static void imap_session_input(void *context)
 	while (session->conn != NULL && !session->auth_pending) {
 		if (net_conn_output_full(session->conn))
 			break; /* resumes when the client has read the replies */
+		if (session->resume.run != NULL) {
+			/* a command's output first, then the next command */
+			if (!imap_session_resume_run(session))
+				continue;
+		}
 		long inflated = imap_session_inflate(session);
 		if (inflated < 0)
 			break;

@@ -3,7 +3,9 @@
  *
  * A session lives on one worker thread; it is freed when its connection is
  * gone (no work outlives the connection: every command runs to completion
- * on the worker's own storage connection before the next is read).
+ * on the worker's own storage connection before the next is read; a FETCH
+ * whose client reads slowly parks itself in session->resume and is run on
+ * from the input loop, still before the next command).
  */
 #ifndef TANDEM_IMAP_SESSION_H
 #define TANDEM_IMAP_SESSION_H
@@ -41,19 +43,36 @@ struct imap_service {
 	struct auth_service *auth;
 };
 
-/* One message of the selected mailbox: its index + 1 is its sequence number. */
+/* One message of the selected mailbox: its index + 1 is its sequence number.
+ * 32 bytes, since every idle session holds one per message of its selected
+ * mailbox (tests/bench/imap-idle): keywords point at one shared "" when
+ * there are none, size fits 32 bits (messages are far below 4 GB: bounded
+ * by imap_max_literal_size and the LMTP size limit), the internal date 48
+ * bits of unix time. Change keywords only through imap_view_mail_set_keywords(). */
 struct imap_view_mail {
+	int64_t modseq;             /* CONDSTORE: the message's last change */
+	const char *keywords;       /* space-separated, "" if none */
 	uint32_t uid;
-	uint32_t flags;        /* STORAGE_FLAG_* */
-	char *keywords;        /* space-separated, "" if none */
-	int64_t internal_date;
-	int64_t size;
-	bool recent;           /* \Recent in this session (RFC 3501 2.3.2) */
-	int64_t modseq;        /* CONDSTORE: the message's last change */
+	uint32_t size;              /* RFC822.SIZE */
+	int64_t internal_date : 48; /* unix time */
+	uint64_t flags : 15;        /* STORAGE_FLAG_* */
+	uint64_t recent : 1;        /* \Recent in this session (RFC 3501 2.3.2) */
 };
 
 struct imap_session;
 struct imap_client_cmd;
+/* A command that produces its output in pieces (FETCH) and stops while
+ * the client's output is full: run goes on from where it stopped and
+ * returns true once the command is over (tagged reply sent, or the
+ * connection gone); free drops its state (also when the session ends
+ * first). The state holds all the command needs: the parsed command is
+ * freed when its handler returns. */
+struct imap_cmd_resume {
+	bool (*run)(struct imap_session *session, void *state);
+	void (*free)(void *state);
+	void *state;
+};
+
 /* A line the client sends in answer to "+ ..." (AUTHENTICATE). */
 typedef void imap_continuation_fn(struct imap_session *session, const char *line, size_t len);
 
@@ -121,6 +140,10 @@ struct imap_session {
 	uint64_t output_over;
 	bool output_overflow;      /* over imap_max_output_buffer: closing */
 
+	/* a command waiting until the client has read its output (FETCH):
+	 * the input loop runs it on before it reads another command */
+	struct imap_cmd_resume resume;
+
 	/* IDLE (RFC 2177): between "+ idling" and DONE */
 	bool idling;
 	char idle_tag[IMAP_TAG_MAX + 1];
@@ -154,6 +177,12 @@ void imap_cmd_bad(struct imap_client_cmd *cmd, const char *fmt, ...)
 /* COMPRESS DEFLATE: from now on both directions are compressed (call
  * right after the tagged OK, which goes out uncompressed). */
 void imap_session_compress_start(struct imap_session *session);
+/* Is more output queued than NET_CONN_OUTPUT_MAX (the client is behind)?
+ * The input loop is called again once the client has read it. */
+bool imap_output_full(struct imap_session *session);
+/* The command being run is not over: park it (see struct imap_cmd_resume);
+ * the handler returns without a tagged reply. */
+void imap_session_suspend(struct imap_session *session, const struct imap_cmd_resume *resume);
 /* Close after the replies are out (reason for the log). */
 void imap_session_close(struct imap_session *session, const char *reason);
 /* "* BYE reason" then close. */
@@ -233,6 +262,9 @@ enum storage_result imap_view_load(struct imap_session *session, const char **er
 void imap_view_free(struct imap_session *session);
 /* Fill a view entry from a storage row (\Recent is decided separately). */
 void imap_view_mail_fill(struct imap_view_mail *m, const struct storage_mail *mail);
+/* Replace a view entry's keywords (NULL or "" for none); free them. */
+void imap_view_mail_set_keywords(struct imap_view_mail *m, const char *keywords);
+void imap_view_mail_clear(struct imap_view_mail *m);
 /* Bring the view up to date with the storage (changes by other sessions):
  * "* n EXPUNGE", "* n FETCH (FLAGS ...)", "* n EXISTS" as needed. */
 enum storage_result imap_view_sync(struct imap_session *session, const char **error_r);

@@ -8,6 +8,10 @@
  * (RFC 3501 7.4.1): those messages stay in the view until a later sync.
  * Never shows a client another user's mailbox: every storage call passes
  * the session's own user id or a mailbox id obtained with it.
+ * Memory: an idle session holds 32 bytes per message of its selected
+ * mailbox (struct imap_view_mail) and the array's slack is given back
+ * after loads and syncs; never keeps a per-message allocation for a
+ * message without keywords.
  */
 #include "imap-session.h"
 #include "log.h"
@@ -18,10 +22,39 @@
 #include <string.h>
 #include <strings.h>
 
+_Static_assert(sizeof(struct imap_view_mail) == 32, "a view entry is 32 bytes");
+
+/* The keywords of every view entry that has none: never freed. */
+static const char imap_view_no_keywords[] = "";
+
+void imap_view_mail_set_keywords(struct imap_view_mail *m, const char *keywords)
+{
+	if (m->keywords != imap_view_no_keywords)
+		free((char *)m->keywords);
+	m->keywords = keywords == NULL || keywords[0] == '\0' ? imap_view_no_keywords :
+									xstrdup(keywords);
+}
+
+void imap_view_mail_clear(struct imap_view_mail *m)
+{
+	imap_view_mail_set_keywords(m, NULL);
+}
+
+/* Give back the array's growth slack: an idle session keeps its view for
+ * hours. Some room stays for the deliveries to come. */
+static void imap_view_fit(struct imap_session *session)
+{
+	size_t want = session->mail_count + session->mail_count / 64 + 4;
+	if (session->mail_cap <= want + want / 4)
+		return;
+	session->mails = xrealloc(session->mails, want * sizeof(session->mails[0]));
+	session->mail_cap = want;
+}
+
 void imap_view_free(struct imap_session *session)
 {
 	for (size_t i = 0; i < session->mail_count; i++)
-		free(session->mails[i].keywords);
+		imap_view_mail_clear(&session->mails[i]);
 	free(session->mails);
 	session->mails = NULL;
 	session->mail_count = 0;
@@ -33,9 +66,10 @@ void imap_view_mail_fill(struct imap_view_mail *m, const struct storage_mail *ma
 {
 	m->uid = mail->uid;
 	m->flags = mail->flags;
-	m->keywords = xstrdup(mail->keywords != NULL ? mail->keywords : "");
+	m->keywords = imap_view_no_keywords;
+	imap_view_mail_set_keywords(m, mail->keywords);
 	m->internal_date = mail->internal_date;
-	m->size = mail->size;
+	m->size = mail->size < 0 ? 0 : mail->size > UINT32_MAX ? UINT32_MAX : (uint32_t)mail->size;
 	m->recent = false;
 	m->modseq = mail->modseq;
 }
@@ -67,6 +101,7 @@ enum storage_result imap_view_load(struct imap_session *session, const char **er
 	if (session->mail_count > 1)
 		qsort(session->mails, session->mail_count, sizeof(session->mails[0]),
 		      imap_view_cmp);
+	imap_view_fit(session);
 	imap_view_mark_recent(session, 0);
 	session->changed = false;
 	session->expunge_pending = false;
@@ -128,6 +163,7 @@ void imap_view_changed(struct imap_session *session, int64_t mailbox_id)
 void imap_view_command_done(struct imap_client_cmd *cmd)
 {
 	struct imap_session *session = cmd->session;
+	imap_view_fit(session); /* after APPEND or COPY grew the view */
 	if (session->state != IMAP_STATE_SELECTED || session->conn == NULL ||
 	    (!session->changed && !session->expunge_pending))
 		return;
@@ -324,7 +360,7 @@ enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow
 			struct imap_view_mail *m = XARRAY_PUSH(session->mails, session->mail_count,
 							       session->mail_cap);
 			*m = *n;
-			m->keywords = xstrdup(n->keywords);
+			n->keywords = imap_view_no_keywords; /* m owns them now */
 			last = n->uid;
 			continue;
 		}
@@ -338,8 +374,7 @@ enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow
 		if (n->modseq > m->modseq)
 			m->modseq = n->modseq;
 		m->flags = n->flags;
-		free(m->keywords);
-		m->keywords = xstrdup(n->keywords);
+		imap_view_mail_set_keywords(m, n->keywords);
 		imap_view_report_flags(session, k);
 	}
 	if (uidnext > session->mailbox.uidnext)
@@ -348,6 +383,7 @@ enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow
 	if (!held_back)
 		session->mailbox.highestmodseq = modseq;
 	if (session->mail_count != before) {
+		imap_view_fit(session);
 		imap_view_mark_recent(session, before);
 		imap_reply(session, "* %zu EXISTS", session->mail_count);
 		if (!session->rev2) /* RFC 9051: no RECENT response */
@@ -356,7 +392,7 @@ enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow
 	session->expunge_pending = held_back;
 out:
 	for (size_t i = 0; i < list.count; i++)
-		free(list.mails[i].keywords);
+		imap_view_mail_clear(&list.mails[i]);
 	free(list.mails);
 	free(gone.uids);
 	return ret;
@@ -430,7 +466,7 @@ void imap_view_expunged(struct imap_session *session, const uint32_t *uids, size
 			k--;
 		if (k == 0 || uids[k - 1] != m->uid)
 			continue;
-		free(m->keywords);
+		imap_view_mail_clear(m);
 		memmove(m, m + 1, (session->mail_count - i) * sizeof(*m));
 		session->mail_count--;
 		if (!silent)

@@ -44,3 +44,6 @@ CONFIG_KEY(imap_idle_timeout, UINT, "1800", "Seconds an authenticated IMAP clien
 CONFIG_KEY(imap_preauth_timeout, UINT, "60", "Seconds an IMAP client has from connecting to a successful login.")
 CONFIG_KEY(imap_max_literal_size, SIZE, "52428800", "Largest IMAP literal accepted for APPEND, in bytes (other commands: 64 KiB).")
 CONFIG_KEY(imap_max_output_buffer, SIZE, "16777216", "Most output queued for an IMAP client that does not read pushed updates (IDLE) before it is disconnected, in bytes.")
+CONFIG_KEY(pop3_listen, STRING, "", "POP3 listeners (STLS offered when tls_cert_file is set), comma-separated like lmtp_listen; empty = no POP3 service (production: `*:110`).")
+CONFIG_KEY(pop3s_listen, STRING, "", "POP3 listeners with implicit TLS (POP3S, production: `*:995`), comma-separated like pop3_listen; needs tls_cert_file; empty = none.")
+CONFIG_KEY(pop3_idle_timeout, UINT, "600", "Seconds a POP3 client may stay silent before the session is closed without deleting anything (RFC 1939: at least 600).")

@@ -3,8 +3,8 @@
  * A handler first checks (each failed check sends its error reply and
  * returns), then acts, then sends exactly one reply. The dispatcher has
  * already checked the state and the presence of arguments from the table's
- * flags. Never blocks except on the worker's own database connection
- * (recipient lookups); never logs client text unmade-printable.
+ * flags. RCPT lives in lmtp-rcpt.c. Never blocks except on the worker's
+ * own database connection; never logs client text unmade-printable.
  */
 #include "lmtp-session.h"
 #include "connection.h"
@@ -138,103 +138,6 @@ static void cmd_mail(struct lmtp_session *session, const char *args, size_t args
 	lmtp_reply(session, "250 2.1.0 <%s> sender ok", session->sender);
 }
 
-/* ---- RCPT ---- */
-
-/* With SIZE given, refuse now when the message cannot fit any of the users'
- * quotas. Lookup failures do not refuse: the commit decides then. */
-static bool lmtp_rcpt_over_quota(struct lmtp_session *session, const struct storage_recipient *r)
-{
-	if (!session->has_size || r->user_count == 0)
-		return false;
-	struct storage_conn *conn = net_worker_storage(session->worker);
-	for (size_t i = 0; i < r->user_count; i++) {
-		struct storage_user user;
-		const char *error;
-		if (storage_user_get_by_id(conn, r->user_ids[i], &user, &error) != STORAGE_OK)
-			return false;
-		bool bytes_over = user.quota_bytes > 0 &&
-				  (uint64_t)user.used_bytes + session->declared_size >
-				  (uint64_t)user.quota_bytes;
-		bool count_over = user.quota_messages > 0 &&
-				  user.used_messages + 1 > user.quota_messages;
-		if (!bytes_over && !count_over)
-			return false;
-	}
-	return true;
-}
-
-static void cmd_rcpt(struct lmtp_session *session, const char *args, size_t args_len)
-{
-	struct lmtp_rcpt_args rcpt;
-	const char *error;
-	switch (lmtp_parse_rcpt(args, args_len, &rcpt, &error)) {
-	case LMTP_PARSE_OK:
-		break;
-	case LMTP_PARSE_UNSUPPORTED:
-		lmtp_reply_error(session, "555 5.5.4 %s", error);
-		return;
-	default:
-		lmtp_reply_syntax(session, error);
-		return;
-	}
-	const char *addr = rcpt.rcpt.address;
-	if (session->rcpt_count >= session->service->set.max_recipients) {
-		lmtp_reply(session, "452 4.5.3 <%s> too many recipients", addr);
-		return;
-	}
-	if (!rcpt.rcpt.has_domain) {
-		lmtp_reply(session, "550 5.1.1 <%s>: user unknown", addr);
-		return;
-	}
-
-	struct storage_recipient *r = xmalloc(sizeof(*r));
-	enum storage_result res = storage_recipient_resolve(net_worker_storage(session->worker),
-							    rcpt.rcpt.canonical, r, &error);
-	if (res == STORAGE_ERR_TEMP) {
-		log_error(session->sid, LMTP_PROTO, "rcpt_lookup_failed", "to=<%s> error=\"%s\"",
-			  addr, error);
-		lmtp_reply(session, "451 4.3.0 <%s> temporary failure, try again", addr);
-		free(r);
-		return;
-	}
-	if (res != STORAGE_OK || r->user_count == 0) {
-		log_info(session->sid, LMTP_PROTO, "rcpt_unknown", "to=<%s> result=\"%s\"%s", addr,
-			 storage_result_str(res),
-			 res == STORAGE_OK ? " external_only=yes" : "");
-		lmtp_reply(session, "550 5.1.1 <%s>: user unknown", addr);
-		free(r);
-		return;
-	}
-	if (session->user_total + r->user_count > LMTP_USERS_MAX) {
-		lmtp_reply(session, "452 4.5.3 <%s> too many recipients", addr);
-		free(r);
-		return;
-	}
-	if (lmtp_rcpt_over_quota(session, r)) {
-		log_info(session->sid, LMTP_PROTO, "rcpt_over_quota", "to=<%s> size=%llu", addr,
-			 (unsigned long long)session->declared_size);
-		lmtp_reply(session, "552 5.2.2 <%s> mailbox full", addr);
-		free(r);
-		return;
-	}
-
-	if (session->rcpt_count == session->rcpt_alloc) {
-		session->rcpt_alloc = session->rcpt_alloc == 0 ? 8 : session->rcpt_alloc * 2;
-		session->rcpts = xrealloc(session->rcpts, session->rcpt_alloc * sizeof(*session->rcpts));
-	}
-	struct lmtp_rcpt *rc = &session->rcpts[session->rcpt_count++];
-	rc->address = xstrdup(addr);
-	memcpy(rc->detail, r->detail, sizeof(rc->detail));
-	rc->detail[sizeof(rc->detail) - 1] = '\0';
-	rc->user_count = r->user_count;
-	rc->user_ids = xmemdup(r->user_ids, r->user_count * sizeof(r->user_ids[0]));
-	session->user_total += r->user_count;
-	free(r);
-	lmtp_enter_state(session, LMTP_STATE_RCPT);
-	log_debug(session->sid, LMTP_PROTO, "rcpt", "to=<%s> users=%zu", addr, rc->user_count);
-	lmtp_reply(session, "250 2.1.5 <%s> recipient ok", addr);
-}
-
 /* ---- DATA ---- */
 static void cmd_data(struct lmtp_session *session, const char *args, size_t args_len)
 {
@@ -290,7 +193,7 @@ static void cmd_vrfy(struct lmtp_session *session, const char *args, size_t args
 static const struct lmtp_command_def lmtp_commands[] = {
 	{ "LHLO", cmd_lhlo, LMTP_CMD_ANY_STATE | LMTP_CMD_ARGS },
 	{ "MAIL", cmd_mail, LMTP_CMD_IN_READY | LMTP_CMD_ARGS },
-	{ "RCPT", cmd_rcpt, LMTP_CMD_IN_MAIL | LMTP_CMD_IN_RCPT | LMTP_CMD_ARGS },
+	{ "RCPT", lmtp_cmd_rcpt, LMTP_CMD_IN_MAIL | LMTP_CMD_IN_RCPT | LMTP_CMD_ARGS },
 	{ "DATA", cmd_data, LMTP_CMD_IN_RCPT | LMTP_CMD_NO_ARGS },
 	{ "RSET", cmd_rset, LMTP_CMD_ANY_STATE | LMTP_CMD_NO_ARGS },
 	{ "NOOP", cmd_noop, LMTP_CMD_ANY_STATE }, /* an argument is allowed and ignored */

@@ -1,5 +1,5 @@
 /* lmtp-service.c - the LMTP service context shared by all workers: settings,
- * the storage handle, the count of deliveries in flight, and the net hooks
+ * the storage and auth handles, the count of deliveries in flight, and the net hooks
  * (including the refusal sent over a connection limit).
  * Read-only after start-up except the atomic counter.
  */
@@ -54,6 +54,11 @@ void lmtp_service_free(struct lmtp_service **servicep)
 void lmtp_service_set_storage(struct lmtp_service *service, struct storage *storage)
 {
 	service->storage = storage;
+}
+
+void lmtp_service_set_auth(struct lmtp_service *service, struct auth_service *auth)
+{
+	service->auth = auth;
 }
 
 const struct net_service *lmtp_service_net(struct lmtp_service *service)

@@ -143,6 +143,15 @@ void lmtp_session_transaction_done(struct lmtp_session *session)
 		lmtp_session_input(session);
 }
 
+void lmtp_session_resume(struct lmtp_session *session)
+{
+	if (session->conn == NULL)
+		return;
+	net_conn_set_reading(session->conn, true);
+	if (!session->in_input)
+		lmtp_session_input(session);
+}
+
 /* A command line is complete in the input: take it and run it. Returns false
  * when there is no complete line yet. */
 static bool lmtp_session_read_command(struct lmtp_session *session)
@@ -217,7 +226,8 @@ static void lmtp_session_input(void *context)
 		return;
 	session->in_input = true;
 	lmtp_session_ref(session); /* commands may close the connection */
-	while (session->conn != NULL && session->state != LMTP_STATE_COMMITTING) {
+	while (session->conn != NULL && session->state != LMTP_STATE_COMMITTING &&
+	       !session->rcpt_pending) {
 		if (net_conn_output_full(session->conn))
 			break; /* resumes when the client has read its replies */
 		bool progress = session->state == LMTP_STATE_DATA ?

@@ -23,6 +23,7 @@ struct net_conn;
 struct net_service;
 struct net_worker;
 struct lmtp_job;
+struct auth_service;
 
 enum lmtp_state {
 	LMTP_STATE_GREETED = 0, /* greeting sent; only LHLO (and RSET/NOOP/QUIT...) */
@@ -38,6 +39,7 @@ struct lmtp_service {
 	struct lmtp_settings set;
 	char *hostname;
 	struct storage *storage;
+	struct auth_service *auth; /* directory lookups for unknown recipients; may be NULL */
 	struct net_service *net;
 	atomic_uint deliveries_in_flight;
 };
@@ -61,6 +63,7 @@ struct lmtp_session {
 	bool skipping_line;        /* discarding the rest of an overlong line */
 	bool shutting_down;        /* server stopping: close once idle */
 	bool in_input;             /* lmtp_session_input() is running */
+	bool rcpt_pending;         /* a RCPT waits for the directory: read nothing */
 	char *line;                /* the current command line */
 
 	/* the transaction (MAIL .. end of DATA) */
@@ -94,6 +97,8 @@ void lmtp_session_reset_transaction(struct lmtp_session *session);
 /* The transaction has its replies: back to READY and read what the client
  * pipelined (or close, when the server is stopping). */
 void lmtp_session_transaction_done(struct lmtp_session *session);
+/* A command that paused the input (rcpt_pending) has replied: read on. */
+void lmtp_session_resume(struct lmtp_session *session);
 void lmtp_session_ref(struct lmtp_session *session);
 /* Fill the session hooks of the service's struct net_service. */
 void lmtp_session_hooks(struct net_service *net);
@@ -101,6 +106,9 @@ void lmtp_session_unref(struct lmtp_session **session);
 
 /* lmtp-commands.c: run one command line (without its line end). */
 void lmtp_command_run(struct lmtp_session *session, const char *line, size_t len);
+
+/* lmtp-rcpt.c: RCPT TO (may ask the directory, pausing the input). */
+void lmtp_cmd_rcpt(struct lmtp_session *session, const char *args, size_t args_len);
 
 /* lmtp-deliver.c: the end of DATA was read; deliver and reply. */
 void lmtp_deliver_message(struct lmtp_session *session);

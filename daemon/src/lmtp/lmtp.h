@@ -15,6 +15,7 @@
 struct net_service;
 struct storage;
 struct lmtp_service;
+struct auth_service;
 
 /* Protocol errors (bad syntax, bad sequence, unknown command, overlong
  * line) a session may make before it gets 421 and is closed. */
@@ -35,6 +36,10 @@ struct lmtp_service *lmtp_service_create(const struct lmtp_settings *set);
 void lmtp_service_free(struct lmtp_service **service);
 /* The storage deliveries go to; set before the first connection. */
 void lmtp_service_set_storage(struct lmtp_service *service, struct storage *storage);
+/* The auth service asked about recipients storage does not know (a
+ * domain's directory); NULL (the default) answers them 550 at once. Set
+ * before the first connection. */
+void lmtp_service_set_auth(struct lmtp_service *service, struct auth_service *auth);
 /* The hooks for net_server_listen(); valid as long as the service. */
 const struct net_service *lmtp_service_net(struct lmtp_service *service);
 /* Deliveries handed to the storage whose replies are not sent yet. */

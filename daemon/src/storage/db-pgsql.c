@@ -15,9 +15,11 @@
  *    transaction.
  *  - synchronous_commit stays at the server default (on: durable).
  *
- * A connection that broke is reset once on the next call; inside a
- * transaction it is not (that would silently run the rest of the
- * transaction in autocommit): every call fails with DB_ERR_TEMP until
+ * A connection that broke is reset on the next call, and a statement
+ * outside a transaction that fails because the connection is gone (e.g.
+ * PostgreSQL restarted since the last call) resets it and runs again, once;
+ * inside a transaction neither happens (that would silently run the rest of
+ * the transaction in autocommit): every call fails with DB_ERR_TEMP until
  * rollback().
  *
  * Must never build SQL from data (only bound parameters carry it), never
@@ -251,6 +253,24 @@ static enum db_status pgsql_ready(struct db_conn *conn)
 	return DB_OK;
 }
 
+/* A statement failed with res (NULL or an error): when that was because the
+ * connection is gone (e.g. PostgreSQL restarted since the last call) and
+ * no transaction is open on it, reset it and say the statement should run
+ * again, once. Inside a transaction the caller's work is lost with the
+ * connection: the caller sees the error and retries itself. */
+static bool pgsql_reset_for_retry(struct db_conn *conn, const PGresult *res)
+{
+	if (conn->in_transaction || PQstatus(conn->pg) != CONNECTION_BAD)
+		return false;
+	if (res != NULL) {
+		ExecStatusType rs = PQresultStatus(res);
+		if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK || rs == PGRES_EMPTY_QUERY)
+			return false;
+	}
+	PQreset(conn->pg);
+	return PQstatus(conn->pg) == CONNECTION_OK;
+}
+
 /* ---- statements ---- */
 
 static bool pgsql_tag_is(const char *tag, const char *word)
@@ -392,6 +412,11 @@ static enum db_status pgsql_query(struct db_conn *conn, const char *sql,
 	}
 	PGresult *res = PQexecParams(conn->pg, sql, (int)param_count, pp.types, pp.values,
 				     pp.lengths, pp.formats, 0);
+	if (pgsql_reset_for_retry(conn, res)) {
+		PQclear(res);
+		res = PQexecParams(conn->pg, sql, (int)param_count, pp.types, pp.values,
+				   pp.lengths, pp.formats, 0);
+	}
 	pgsql_params_free(&pp, param_count);
 	return pgsql_finish(conn, res, result_r);
 }
@@ -401,7 +426,12 @@ static enum db_status pgsql_exec_script(struct db_conn *conn, const char *sql)
 	enum db_status status = pgsql_ready(conn);
 	if (status != DB_OK)
 		return status;
-	return pgsql_finish(conn, PQexec(conn->pg, sql), NULL);
+	PGresult *res = PQexec(conn->pg, sql);
+	if (pgsql_reset_for_retry(conn, res)) {
+		PQclear(res);
+		res = PQexec(conn->pg, sql);
+	}
+	return pgsql_finish(conn, res, NULL);
 }
 
 /* ---- results ---- */
@@ -543,7 +573,12 @@ static enum db_status pgsql_begin(struct db_conn *conn, bool write)
 	} else {
 		snprintf(sql, sizeof(sql), "BEGIN ISOLATION LEVEL REPEATABLE READ");
 	}
-	status = pgsql_finish(conn, PQexec(conn->pg, sql), NULL);
+	PGresult *res = PQexec(conn->pg, sql);
+	if (pgsql_reset_for_retry(conn, res)) {
+		PQclear(res);
+		res = PQexec(conn->pg, sql);
+	}
+	status = pgsql_finish(conn, res, NULL);
 	if (status != DB_OK) {
 		pgsql_abandon(conn);
 		return status;

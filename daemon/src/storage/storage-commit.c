@@ -57,27 +57,38 @@ struct storage_committer {
 	bool index_failing;   /* the last step failed (logged once) */
 };
 
-/* Messages indexed per step at most (each step is one write transaction:
- * bigger amortises the commit; the step stops early, decoding or writing,
- * as soon as a delivery is queued). */
+/* Messages indexed per step at most when nobody else writes (each step is
+ * one write transaction: bigger amortises the commit; it stops early,
+ * decoding or writing, as soon as a delivery is queued or another
+ * connection starts writing)... */
 #define COMMIT_INDEX_STEP 64
-/* An index step waits for this long without deliveries... */
-#define COMMIT_INDEX_QUIET_MS 100
-/* ...but under steady load runs once in this long all the same. */
+/* ...and when deliveries or other writers are busy: a step then holds
+ * SQLite's one write lock for a few milliseconds only, since a worker
+ * waiting for it stalls every session of its event loop. */
+#define COMMIT_INDEX_STEP_BUSY 2
+/* Quiet: no delivery batch and no other writer for this long. */
+#define COMMIT_INDEX_QUIET_MS 250
+/* Under steady load a small step runs once in this long all the same. */
 #define COMMIT_INDEX_DEFER_MS 1000
 
 static int64_t monotonic_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return storage_monotonic_ms();
+}
+
+/* The last write activity: a delivery batch or another connection's write. */
+static int64_t last_activity_ms(const struct storage_committer *c)
+{
+	int64_t other = atomic_load_explicit(&c->conn->storage->last_write_ms,
+					     memory_order_relaxed);
+	return other > c->last_batch_ms ? other : c->last_batch_ms;
 }
 
 /* With the lock held and index work wanted but no delivery queued: 0 when
  * a step may run now, else how many ms to wait before it may. */
 static int64_t index_delay_ms(const struct storage_committer *c, int64_t now)
 {
-	int64_t quiet = c->last_batch_ms + COMMIT_INDEX_QUIET_MS - now;
+	int64_t quiet = last_activity_ms(c) + COMMIT_INDEX_QUIET_MS - now;
 	int64_t deferred = c->last_index_ms + COMMIT_INDEX_DEFER_MS - now;
 	int64_t wait = quiet < deferred ? quiet : deferred;
 	return wait > 0 ? wait : 0;
@@ -152,10 +163,14 @@ static bool commit_batch(struct storage_committer *c, struct commit_item *batch)
 	return true;
 }
 
-/* The index step's yield: a delivery is queued (or stop was asked). */
+/* The index step's yield: a delivery is queued, another connection began
+ * writing since the step started, or stop was asked. */
 static bool deliveries_waiting(void *context)
 {
 	struct storage_committer *c = context;
+	if (atomic_load_explicit(&c->conn->storage->last_write_ms, memory_order_relaxed) >=
+	    c->last_index_ms)
+		return true;
 	pthread_mutex_lock(&c->lock);
 	bool waiting = c->head != NULL || c->stopping;
 	pthread_mutex_unlock(&c->lock);
@@ -165,13 +180,12 @@ static bool deliveries_waiting(void *context)
 /* One step of the background indexer; index_wanted stays set while there
  * is more to do. A failure stops the indexer until deliveries commit again
  * (the messages stay searchable by scanning). */
-static void index_step(struct storage_committer *c)
+static void index_step(struct storage_committer *c, unsigned max)
 {
 	unsigned indexed = 0;
 	bool done = false;
 	const char *error = NULL;
-	enum storage_result result = storage_fulltext_index_step(c->conn, &c->index_cursor,
-								 COMMIT_INDEX_STEP,
+	enum storage_result result = storage_fulltext_index_step(c->conn, &c->index_cursor, max,
 								 deliveries_waiting, c, &indexed,
 								 &done, &error);
 	if (result != STORAGE_OK && !c->index_failing)
@@ -191,6 +205,29 @@ static void index_step(struct storage_committer *c)
 	}
 }
 
+/* New messages to index (lock held); look one window back too: SQLite
+ * may reuse the ids of messages deleted at the top. */
+static void index_wanted_locked(struct storage_committer *c)
+{
+	if (!c->fulltext || c->index_wanted)
+		return;
+	c->index_wanted = true;
+	c->index_cursor = c->index_cursor > STORAGE_FULLTEXT_WINDOW
+				  ? c->index_cursor - STORAGE_FULLTEXT_WINDOW
+				  : 0;
+	pthread_cond_signal(&c->cond);
+}
+
+void storage_committer_index_wanted(struct storage *storage)
+{
+	struct storage_committer *c = storage->committer;
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	index_wanted_locked(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
 static void *committer_thread(void *arg)
 {
 	struct storage_committer *c = arg;
@@ -206,8 +243,9 @@ static void *committer_thread(void *arg)
 				continue; /* look again: a delivery may have come */
 			}
 			pthread_mutex_unlock(&c->lock);
+			bool busy = now - last_activity_ms(c) < COMMIT_INDEX_QUIET_MS;
 			c->last_index_ms = now;
-			index_step(c);
+			index_step(c, busy ? COMMIT_INDEX_STEP_BUSY : COMMIT_INDEX_STEP);
 			continue;
 		}
 		if (c->head == NULL) {
@@ -232,14 +270,8 @@ static void *committer_thread(void *arg)
 		/* decided: no longer pending when its owner hears of it */
 		pthread_mutex_lock(&c->lock);
 		c->pending -= count;
-		if (stored && c->fulltext && !c->index_wanted) {
-			/* new messages to index; look one window back too: SQLite
-			 * may reuse the ids of messages deleted at the top */
-			c->index_wanted = true;
-			c->index_cursor = c->index_cursor > STORAGE_FULLTEXT_WINDOW
-						  ? c->index_cursor - STORAGE_FULLTEXT_WINDOW
-						  : 0;
-		}
+		if (stored)
+			index_wanted_locked(c);
 		pthread_mutex_unlock(&c->lock);
 		while (batch != NULL) {
 			struct commit_item *next = batch->next;
@@ -261,7 +293,7 @@ int storage_committer_start(struct storage *storage, struct storage_conn *conn,
 	/* ...after a quiet period, like any step: a short-lived process
 	 * (tandemctl) seldom gets to it */
 	c->last_batch_ms = monotonic_ms();
-	conn->fulltext_deferred = true;
+	conn->is_committer = true;
 	if (c->fulltext)
 		mime_init(); /* the indexer decodes with GMime: keep it up (counted) */
 	pthread_mutex_init(&c->lock, NULL);

@@ -56,6 +56,8 @@ enum storage_result storage_deliver_many(struct storage_conn *conn,
 			storage_rollback(conn);
 		else
 			result = storage_commit(conn, &error);
+		if (result == STORAGE_OK)
+			storage_committer_index_wanted(conn->storage);
 	}
 	if (result != STORAGE_OK) {
 		deliver_many_fail(deliveries, count, result, conn->error);

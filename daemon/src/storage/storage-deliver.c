@@ -193,7 +193,10 @@ static enum storage_result store_message(struct storage_conn *conn,
 		result = store_segments(conn, msg, *message_id_r, part_ids, error_r);
 	if (result == STORAGE_OK)
 		result = store_headers(conn, msg, *message_id_r, error_r);
-	if (result == STORAGE_OK && conn->storage->set.fulltext_index && !conn->fulltext_deferred)
+	/* with a group committer its background indexer does it, off the
+	 * writers' way; without one (tools) the delivery itself */
+	if (result == STORAGE_OK && conn->storage->set.fulltext_index &&
+	    conn->storage->committer == NULL)
 		result = storage_fulltext_store_txn(conn, *message_id_r, msg, text, error_r);
 	free(part_ids);
 	free(envelope);
@@ -374,6 +377,8 @@ enum storage_result storage_deliver(struct storage_conn *conn, struct storage_de
 			return result;
 		}
 		result = storage_commit(conn, &error);
+		if (result == STORAGE_OK)
+			storage_committer_index_wanted(conn->storage);
 	}
 	if (result != STORAGE_OK) {
 		storage_delivery_fail_all(delivery, result, error);

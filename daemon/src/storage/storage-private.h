@@ -13,6 +13,7 @@
 #include "db-util.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 
 struct storage_committer;
 
@@ -26,7 +27,14 @@ struct storage {
 	char *pgsql_uri;
 	const struct db_driver *db;
 	struct storage_committer *committer; /* NULL: storage_init_nocommitter */
+	/* monotonic ms of the last write transaction begun by a connection
+	 * other than the committer's (IMAP STORE, APPEND...): the background
+	 * indexer keeps out of the way of such writers (SQLite has one) */
+	atomic_llong last_write_ms;
 };
+
+/* Monotonic milliseconds. */
+int64_t storage_monotonic_ms(void);
 
 struct storage_conn {
 	struct storage *storage;
@@ -34,9 +42,9 @@ struct storage_conn {
 	struct db_conn *dbc;
 	char error[512]; /* what *error_r points to */
 	char keywords[STORAGE_KEYWORDS_MAX + 1]; /* storage_mail_get's mail_r->keywords */
-	/* deliveries on this connection leave the full-text index to the
-	 * background indexer (the group committer's connection) */
-	bool fulltext_deferred;
+	/* the group committer's own connection (its writes are not "other
+	 * writers" for the background indexer) */
+	bool is_committer;
 };
 
 /* Default and bounds of commit_batch_max. */
@@ -208,6 +216,9 @@ int storage_committer_start(struct storage *storage, struct storage_conn *conn,
 			    const char **error_r);
 /* Finish every queued delivery, stop the thread, close its connection. */
 void storage_committer_stop(struct storage *storage);
+/* Messages were stored outside the committer (IMAP APPEND): the background
+ * indexer should look for unindexed ones. No-op without a committer. */
+void storage_committer_index_wanted(struct storage *storage);
 
 /* ---- schema (storage-schema.c) ---- */
 /* Used by storage_init: migrate an empty database, then insist on the

@@ -191,8 +191,18 @@ enum storage_result storage_db_fail(struct storage_conn *conn, enum db_status st
 
 /* ---- transactions ---- */
 
+int64_t storage_monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 enum storage_result storage_begin(struct storage_conn *conn, bool write, const char **error_r)
 {
+	if (write && !conn->is_committer)
+		atomic_store_explicit(&conn->storage->last_write_ms, storage_monotonic_ms(),
+				      memory_order_relaxed);
 	enum db_status status = conn->db->begin(conn->dbc, write);
 	if (status != DB_OK)
 		return storage_db_fail(conn, status, "begin", error_r);

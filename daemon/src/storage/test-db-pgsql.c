@@ -6,6 +6,8 @@
  *   export TANDEM_TEST_PGSQL_URI=$(tests/helpers/pgsql-start.sh /tmp/pg)
  * Without it those tests are skipped, saying so. Tests only use temporary
  * tables, so they never disturb other tests sharing the database.
+ * test_server_restart also needs TANDEM_TEST_PGSQL_DIR (that DIR): it
+ * restarts the server, so run it where no other test shares it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -455,23 +457,56 @@ static void terminate_backend(struct db_conn *killer, struct db_conn *victim)
 	drv->result_free(&res);
 }
 
-/* A lost connection is TEMP, then comes back on the next call - but not
- * inside a transaction, which must be rolled back first. */
+/* A statement outside a transaction whose connection was cut (e.g. by a
+ * server restart) resets the connection and runs again: the first call
+ * after it succeeds. Inside a transaction the call fails TEMP until the
+ * caller rolls back (its work is lost with the connection). */
+enum reconnect_call { CALL_QUERY, CALL_EXEC_SCRIPT, CALL_BEGIN_WRITE, CALL_BEGIN_READ };
+
+static enum db_status reconnect_run(struct db_conn *conn, enum reconnect_call call)
+{
+	struct db_result *res = NULL;
+	enum db_status status;
+	switch (call) {
+	case CALL_QUERY:
+		status = drv->query(conn, "SELECT 7", NULL, 0, &res);
+		if (status == DB_OK) {
+			assert_true(drv->next(res));
+			int64_t got = drv->get_int(res, 0);
+			if (got != 7)
+				fail_msg("SELECT 7: got %" PRId64 ", want 7", got);
+			drv->result_free(&res);
+		}
+		return status;
+	case CALL_EXEC_SCRIPT:
+		return drv->exec_script(conn, "SELECT 1; SELECT 2");
+	case CALL_BEGIN_WRITE:
+	case CALL_BEGIN_READ:
+		status = drv->begin(conn, call == CALL_BEGIN_WRITE);
+		if (status == DB_OK)
+			assert_status(drv->commit(conn), DB_OK, conn);
+		return status;
+	}
+	return DB_ERR;
+}
+
 static void test_reconnect(void **state)
 {
 	(void)state;
+	static const enum reconnect_call calls[] = {
+		CALL_QUERY, CALL_EXEC_SCRIPT, CALL_BEGIN_WRITE, CALL_BEGIN_READ,
+	};
 	struct db_conn *killer = connect_or_skip(1000);
 	struct db_conn *conn = connect_or_skip(1000);
 	const char *sql = "SELECT 7";
-	struct db_result *res = NULL;
 
-	terminate_backend(killer, conn);
-	assert_status(drv->query(conn, sql, NULL, 0, &res), DB_ERR_TEMP, conn);
-	assert_null(res);
-	assert_status(drv->query(conn, sql, NULL, 0, &res), DB_OK, conn);
-	assert_true(drv->next(res));
-	assert_int_equal(drv->get_int(res, 0), 7);
-	drv->result_free(&res);
+	for (size_t n = 0; n < N_ELEMENTS(calls); n++) {
+		terminate_backend(killer, conn);
+		enum db_status got = reconnect_run(conn, calls[n]);
+		if (got != DB_OK)
+			fail_msg("call %zu after the connection was cut: got %s, want DB_OK (%s)", n,
+				 status_str(got), drv->error(conn));
+	}
 
 	assert_status(drv->begin(conn, true), DB_OK, conn);
 	terminate_backend(killer, conn);
@@ -485,6 +520,39 @@ static void test_reconnect(void **state)
 	drv->disconnect(&killer);
 }
 
+/* The whole server restarts (tests/helpers/pgsql-restart.sh): the first
+ * statement afterwards succeeds. Needs TANDEM_TEST_PGSQL_DIR (the DIR given
+ * to pgsql-start.sh) and the repository root as the working directory. */
+static void test_server_restart(void **state)
+{
+	(void)state;
+	const char *dir = getenv("TANDEM_TEST_PGSQL_DIR");
+	if (dir == NULL || dir[0] == '\0' || strchr(dir, '\'') != NULL) {
+		print_message("skipped: TANDEM_TEST_PGSQL_DIR is not set (the DIR of "
+			      "tests/helpers/pgsql-start.sh, to restart that server)\n");
+		skip();
+	}
+	struct db_conn *conn = connect_or_skip(1000);
+	assert_status(drv->query(conn, "SELECT 1", NULL, 0, NULL), DB_OK, conn);
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "tests/helpers/pgsql-restart.sh '%s'", dir);
+	int ret = system(cmd);
+	if (ret != 0)
+		fail_msg("%s: got exit status %d, want 0", cmd, ret);
+	for (int n = 0; n < 2; n++) {
+		enum db_status got = reconnect_run(conn, n == 0 ? CALL_QUERY : CALL_BEGIN_WRITE);
+		if (got != DB_OK)
+			fail_msg("call %d after the restart: got %s, want DB_OK (%s)", n,
+				 status_str(got), drv->error(conn));
+		if (n == 0) {
+			ret = system(cmd);
+			if (ret != 0)
+				fail_msg("%s: got exit status %d, want 0", cmd, ret);
+		}
+	}
+	drv->disconnect(&conn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_write_lock),
 		cmocka_unit_test(test_reconnect),
+		cmocka_unit_test(test_server_restart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,6 +184,21 @@ static inline int64_t env_deliver(struct env *env, const char *raw, int64_t user
 	return rcpt.mailbox_id_r;
 }
 
+/* Run the background indexer's step on this connection until it is done
+ * (deliveries leave index rows to it when a group committer runs). */
+static inline void env_index_all(struct env *env)
+{
+	int64_t cursor = 0;
+	bool done = false;
+	for (unsigned steps = 0; !done; steps++) {
+		unsigned indexed;
+		if (steps > 1000)
+			fail_msg("indexer steps: got more than 1000, want it done");
+		assert_result(storage_fulltext_index_step(env->conn, &cursor, 64, NULL, NULL,
+							  &indexed, &done, NULL), STORAGE_OK);
+	}
+}
+
 static inline void env_count_problem(const char *problem, void *context)
 {
 	(void)problem;

@@ -2040,6 +2040,7 @@ static void deliver_text_examples(struct env *env, const int64_t *users, size_t 
 	assert_result(deliver(env, b64, users, count, rcpts), STORAGE_OK);
 	assert_result(deliver(env, qp, users, count, rcpts), STORAGE_OK);
 	free(plain);
+	env_index_all(env);
 }
 
 static void test_fulltext(void **state)
