@@ -339,6 +339,32 @@ PY
 	grep -q 'pop3 expunge user=alice@example.test count=2' "$TANDEM_LOG" || fail "no expunge log line"
 }
 
+@test "POP3: a message retrieved with RETR is \\Seen for IMAP after QUIT; TOP and a dropped connection leave it unseen" {
+	start
+	deliver 3
+	run -0 pop_py <<'PY'
+r = raw()
+r.cmd("USER alice@example.test"); r.cmd("PASS alicepw")
+r.cmd("RETR 1", True)
+r.s.close()          # dropped: no UPDATE state, nothing changes
+time.sleep(0.3)
+r = raw()
+r.cmd("USER alice@example.test"); r.cmd("PASS alicepw")
+r.cmd("RETR 2", True)
+r.cmd("TOP 3 0", True)
+r.cmd("RETR 1", True); r.cmd("DELE 1")
+show(r.cmd("QUIT"))
+time.sleep(0.3)
+m = imap()
+m.select("INBOX")
+print("flags", m.uid("FETCH", "1:*", "(FLAGS)")[1])
+m.logout()
+PY
+	assert_line --regexp '^\+OK '
+	# uid 1 deleted, uid 2 retrieved: seen, uid 3 only TOP: unseen
+	assert_line --regexp '^flags \[b.1 \(UID 2 FLAGS \(\\\\Seen( \\\\Recent)?\)\)., b.2 \(UID 3 FLAGS \((\\\\Recent)?\)\).\]$'
+}
+
 @test "POP3: a second session of the same user gets -ERR [IN-USE] until the first ends; mail delivered meanwhile waits for the next session" {
 	start
 	deliver 1

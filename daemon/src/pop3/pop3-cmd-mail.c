@@ -117,6 +117,8 @@ static void pop3_send_message(struct pop3_session *session, struct pop3_mail *m,
 	free(data);
 	pop3_write(session, out.data, out.len);
 	buf_free(&out);
+	if (body_lines < 0)
+		m->retrieved = true; /* TOP is a peek */
 }
 
 void pop3_cmd_retr(struct pop3_session *session, const struct pop3_command *cmd)

@@ -89,6 +89,7 @@ static void pop3_load_mail(const struct storage_mail *mail, void *context)
 	m->uid = mail->uid;
 	m->size = mail->size;
 	m->deleted = false;
+	m->retrieved = false;
 }
 
 void pop3_maildrop_open(struct pop3_session *session, const struct storage_user *user,
@@ -132,34 +133,52 @@ void pop3_maildrop_open(struct pop3_session *session, const struct storage_user 
 	pop3_ok(session, "logged in, %zu messages (%lld octets)", load.count, (long long)bytes);
 }
 
+/* The uids of the messages retrieved (want_deleted false: and kept) or
+ * DELEted; allocated, *count_r of them. */
+static uint32_t *pop3_maildrop_uids(struct pop3_session *session, bool want_deleted,
+				    size_t *count_r)
+{
+	uint32_t *uids = xmalloc((session->mail_count + 1) * sizeof(*uids));
+	size_t count = 0;
+	for (size_t n = 0; n < session->mail_count; n++) {
+		const struct pop3_mail *m = &session->mails[n];
+		if (want_deleted ? m->deleted : m->retrieved && !m->deleted)
+			uids[count++] = m->uid;
+	}
+	*count_r = count;
+	return uids;
+}
+
 int pop3_maildrop_commit(struct pop3_session *session)
 {
-	size_t count = 0;
-	for (size_t n = 0; n < session->mail_count; n++)
-		if (session->mails[n].deleted)
-			count++;
-	if (count == 0)
-		return 0;
-	uint32_t *uids = xmalloc(count * sizeof(*uids));
-	count = 0;
-	for (size_t n = 0; n < session->mail_count; n++)
-		if (session->mails[n].deleted)
-			uids[count++] = session->mails[n].uid;
-	/* \Deleted on exactly these, then the expunge of exactly these: an
-	 * IMAP client's own \Deleted marks on other messages are left alone */
 	const char *error = NULL;
 	struct storage_conn *conn = pop3_storage(session);
 	uint32_t *modified = NULL;
-	size_t modified_count = 0;
-	enum storage_result ret = storage_mail_store_flags(conn, session->mailbox_id, uids, count,
-							   STORAGE_FLAGS_ADD, STORAGE_FLAG_DELETED,
-							   NULL, 0, NULL, NULL, &modified,
-							   &modified_count, &error);
+	size_t modified_count = 0, seen_count, count;
+	enum storage_result ret = STORAGE_OK;
+	/* what the client downloaded is \Seen for IMAP (as Dovecot does) */
+	uint32_t *uids = pop3_maildrop_uids(session, false, &seen_count);
+	if (seen_count > 0)
+		ret = storage_mail_store_flags(conn, session->mailbox_id, uids, seen_count,
+					       STORAGE_FLAGS_ADD, STORAGE_FLAG_SEEN, NULL, 0, NULL,
+					       NULL, &modified, &modified_count, &error);
 	free(modified);
-	if (ret == STORAGE_OK)
+	modified = NULL;
+	free(uids);
+	uids = pop3_maildrop_uids(session, true, &count);
+	/* \Deleted on exactly these, then the expunge of exactly these: an
+	 * IMAP client's own \Deleted marks on other messages are left alone */
+	if (ret == STORAGE_OK && count > 0)
+		ret = storage_mail_store_flags(conn, session->mailbox_id, uids, count,
+					       STORAGE_FLAGS_ADD, STORAGE_FLAG_DELETED, NULL, 0,
+					       NULL, NULL, &modified, &modified_count, &error);
+	free(modified);
+	if (ret == STORAGE_OK && count > 0)
 		ret = storage_mail_expunge_deleted(conn, session->mailbox_id, uids, count, NULL,
 						   NULL, &error);
 	free(uids);
+	if (seen_count == 0 && count == 0)
+		return 0;
 	/* whatever committed: IMAP sessions on this INBOX look again */
 	mailbox_events_changed(session->mailbox_id);
 	if (ret != STORAGE_OK) {
@@ -168,7 +187,8 @@ int pop3_maildrop_commit(struct pop3_session *session)
 			    storage_result_str(ret), error != NULL ? error : "");
 		return -1;
 	}
-	log_info(session->sid, "pop3", "expunge", "user=%s count=%zu", session->user, count);
+	if (count > 0)
+		log_info(session->sid, "pop3", "expunge", "user=%s count=%zu", session->user, count);
 	return 0;
 }
 

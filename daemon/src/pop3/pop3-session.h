@@ -49,6 +49,7 @@ struct pop3_mail {
 	uint32_t uid;
 	int64_t size;
 	bool deleted;          /* DELE in this session (undone by RSET) */
+	bool retrieved;        /* RETR in this session: \Seen at QUIT */
 };
 
 struct pop3_session;
