@@ -96,10 +96,7 @@ static void imap_append_to_view(struct imap_session *session, uint32_t uid)
 	if (storage_mail_get(imap_storage(session), session->mailbox.id, uid, &mail, &error) !=
 	    STORAGE_OK)
 		return; /* gone again already */
-	if (session->mail_count > 0 && session->mails[session->mail_count - 1].uid >= uid)
-		return;
-	imap_view_mail_fill(XARRAY_PUSH(session->mails, session->mail_count, session->mail_cap),
-			    &mail);
+	imap_view_append(session, &mail);
 }
 
 /* One message of an APPEND: its flags, keywords, date and literal. */

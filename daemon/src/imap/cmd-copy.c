@@ -139,7 +139,7 @@ static void imap_copy_or_move(struct imap_client_cmd *cmd, bool move)
 	uint32_t *uids = xcalloc(count, sizeof(uint32_t));
 	uint32_t *dst_uids = xcalloc(count, sizeof(uint32_t));
 	for (size_t i = 0; i < count; i++)
-		uids[i] = session->mails[indexes[i]].uid;
+		uids[i] = imap_view_uid(session, indexes[i]);
 	if (move)
 		ret = storage_mail_move(imap_storage(session), session->mailbox.id, uids, count,
 					dst.id, true, dst_uids, &error);

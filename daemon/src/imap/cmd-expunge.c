@@ -136,7 +136,7 @@ void imap_cmd_uid_expunge(struct imap_client_cmd *cmd)
 	if (count > 0) { /* none: nothing to do (NULL uids would mean all) */
 		uint32_t *uids = xcalloc(count, sizeof(uint32_t));
 		for (size_t i = 0; i < count; i++)
-			uids[i] = session->mails[indexes[i]].uid;
+			uids[i] = imap_view_uid(session, indexes[i]);
 		ret = imap_expunge_deleted(session, uids, count, false, &error);
 		free(uids);
 	}

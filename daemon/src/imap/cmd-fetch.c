@@ -72,6 +72,21 @@ struct imap_fetch {
 	bool sets_seen;
 };
 
+/* Does it ask for what the view does not keep (imap_view_attrs_load)? */
+static bool imap_fetch_needs_attrs(const struct imap_fetch *f)
+{
+	for (size_t i = 0; i < f->count; i++)
+		if ((f->items[i].what & (FETCH_INTERNALDATE | FETCH_SIZE | FETCH_MODSEQ)) != 0)
+			return true;
+	return false;
+}
+
+/* The implicit \Seen's callback: the view and the command's modseqs. */
+struct imap_fetch_seen {
+	struct imap_session *session;
+	struct imap_view_attrs *attrs;
+};
+
 static void imap_fetch_free(struct imap_fetch *f)
 {
 	for (size_t i = 0; i < f->count; i++)
@@ -277,11 +292,15 @@ static int imap_fetch_binary(const struct imap_fetch_item *it, const unsigned ch
 /* The response for one message into out. *unknown_cte_r: a BINARY item
  * met an encoding we cannot undo (the response is then incomplete). */
 static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const struct imap_fetch *f,
-					  size_t index, struct buf *out, bool *unknown_cte_r,
-					  const char **error_r)
+					  const struct imap_view_attrs *attrs, size_t index,
+					  struct buf *out, bool *unknown_cte_r, const char **error_r)
 {
 	struct imap_session *session = cmd->session;
-	const struct imap_view_mail *m = &session->mails[index];
+	uint32_t uid = imap_view_uid(session, index);
+	const struct storage_mail_attrs *a = imap_fetch_needs_attrs(f) ?
+					     imap_view_attrs_find(attrs, uid) : NULL;
+	if (imap_fetch_needs_attrs(f) && a == NULL)
+		return STORAGE_ERR_NOTFOUND; /* expunged by another session meanwhile */
 	char *envelope = NULL, *bodystructure = NULL, *body = NULL;
 	unsigned char *data = NULL;
 	size_t size = 0;
@@ -294,28 +313,28 @@ static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const str
 			buf_append_byte(out, ' ');
 		switch (it->what) {
 		case FETCH_UID:
-			buf_printf(out, "UID %u", m->uid);
+			buf_printf(out, "UID %u", uid);
 			break;
 		case FETCH_FLAGS:
 			buf_append_str(out, "FLAGS (");
-			imap_append_view_flags(session, out, m);
+			imap_append_view_flags(session, out, index);
 			buf_append_byte(out, ')');
 			break;
 		case FETCH_INTERNALDATE:
 			buf_append_str(out, "INTERNALDATE ");
-			imap_fetch_internaldate(out, m->internal_date);
+			imap_fetch_internaldate(out, a->internal_date);
 			break;
 		case FETCH_MODSEQ:
-			buf_printf(out, "MODSEQ (%lld)", (long long)m->modseq);
+			buf_printf(out, "MODSEQ (%lld)", (long long)a->modseq);
 			break;
 		case FETCH_SIZE:
-			buf_printf(out, "RFC822.SIZE %lld", (long long)m->size);
+			buf_printf(out, "RFC822.SIZE %lld", (long long)(a->size < 0 ? 0 : a->size));
 			break;
 		case FETCH_ENVELOPE:
 		case FETCH_BODYSTRUCTURE:
 			if (envelope == NULL)
 				ret = storage_mail_cached(imap_storage(session), session->mailbox.id,
-							  m->uid, &envelope, &bodystructure, error_r);
+							  uid, &envelope, &bodystructure, error_r);
 			if (ret != STORAGE_OK)
 				break;
 			if (it->what == FETCH_ENVELOPE)
@@ -326,7 +345,7 @@ static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const str
 		case FETCH_BODY:
 			if (body == NULL)
 				ret = storage_mail_cached_body(imap_storage(session),
-							       session->mailbox.id, m->uid, &body,
+							       session->mailbox.id, uid, &body,
 							       error_r);
 			if (ret == STORAGE_OK)
 				buf_printf(out, "BODY %s", body);
@@ -334,7 +353,7 @@ static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const str
 		case FETCH_SECTION:
 			if (data == NULL)
 				ret = storage_mail_read(imap_storage(session), session->mailbox.id,
-							m->uid, &data, &size, error_r);
+							uid, &data, &size, error_r);
 			if (ret == STORAGE_OK)
 				imap_fetch_section(it, data, size, out);
 			break;
@@ -342,7 +361,7 @@ static enum storage_result imap_fetch_one(struct imap_client_cmd *cmd, const str
 		case FETCH_BINARY_SIZE:
 			if (data == NULL)
 				ret = storage_mail_read(imap_storage(session), session->mailbox.id,
-							m->uid, &data, &size, error_r);
+							uid, &data, &size, error_r);
 			if (ret == STORAGE_OK && imap_fetch_binary(it, data, size, out) < 0)
 				*unknown_cte_r = true;
 			break;
@@ -367,13 +386,13 @@ static enum storage_result imap_fetch_binary_check(struct imap_session *session,
 	for (size_t k = 0; k < f->count; k++)
 		any = any || f->items[k].what == FETCH_BINARY;
 	for (size_t i = 0; i < count && any && !*unknown_cte_r; i++) {
-		const struct imap_view_mail *m = &session->mails[indexes[i]];
-		if ((m->flags & STORAGE_FLAG_SEEN) != 0)
+		if ((imap_view_flags(session, indexes[i]) & STORAGE_FLAG_SEEN) != 0)
 			continue;
 		unsigned char *data = NULL;
 		size_t size = 0;
 		enum storage_result ret = storage_mail_read(imap_storage(session),
-							    session->mailbox.id, m->uid, &data,
+							    session->mailbox.id,
+							    imap_view_uid(session, indexes[i]), &data,
 							    &size, error_r);
 		if (ret == STORAGE_ERR_NOTFOUND)
 			continue; /* FETCH reports it */
@@ -397,19 +416,21 @@ static enum storage_result imap_fetch_binary_check(struct imap_session *session,
 static void imap_fetch_seen_cb(const struct storage_mail *mail, bool changed, void *context)
 {
 	(void)changed;
-	struct imap_session *session = context;
+	struct imap_fetch_seen *seen = context;
+	struct imap_session *session = seen->session;
+	imap_view_attrs_set_modseq(seen->attrs, mail->uid, mail->modseq);
 	size_t i = imap_view_index(session, mail->uid);
 	if (i == session->mail_count)
 		return;
-	session->mails[i].flags = mail->flags;
-	session->mails[i].modseq = mail->modseq;
-	imap_view_mail_set_keywords(&session->mails[i], mail->keywords);
+	imap_view_set_flags(session, i, mail->flags, mail->keywords);
+	imap_view_own_change(session, mail->uid, mail->modseq);
 }
 
 /* A FETCH producing its responses: the messages from next on are still
  * to be sent. Lives across input events when the client reads slowly. */
 struct imap_fetch_run {
 	struct imap_fetch f;
+	struct imap_view_attrs attrs; /* internal dates, sizes, modseqs */
 	size_t *indexes, count, next;
 	char tag[IMAP_TAG_MAX + 1];
 	bool uid;
@@ -422,6 +443,7 @@ static void imap_fetch_run_free(void *state)
 {
 	struct imap_fetch_run *run = state;
 	free(run->indexes);
+	imap_view_attrs_free(&run->attrs);
 	imap_fetch_free(&run->f);
 	free(run);
 }
@@ -447,8 +469,9 @@ static bool imap_fetch_run(struct imap_session *session, void *state)
 			return false; /* the input loop calls again once the client has read */
 		}
 		size_t start = out.len;
-		enum storage_result r = imap_fetch_one(&cmd, &run->f, run->indexes[run->next++],
-						       &out, &run->unknown_cte, &run->error);
+		enum storage_result r = imap_fetch_one(&cmd, &run->f, &run->attrs,
+						       run->indexes[run->next++], &out,
+						       &run->unknown_cte, &run->error);
 		if (run->unknown_cte) {
 			out.len = start; /* no half response: the NO says why */
 		} else if (r == STORAGE_ERR_NOTFOUND) {
@@ -553,16 +576,27 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 		wants_modseq = wants_modseq || f.items[i].what == FETCH_MODSEQ;
 	if (wants_modseq)
 		imap_view_condstore_enable(session, true); /* a CONDSTORE enabling command */
-	if (changedsince >= 0) {
-		imap_fetch_add(&f, FETCH_MODSEQ);
-		size_t n = 0;
-		for (size_t i = 0; i < count; i++)
-			if (session->mails[indexes[i]].modseq > changedsince)
-				indexes[n++] = indexes[i];
-		count = n;
-	}
 	const char *error = NULL;
 	enum storage_result sret = STORAGE_OK;
+	/* internal dates, sizes, modseqs: one query; the implicit \Seen may
+	 * add MODSEQ below */
+	struct imap_view_attrs attrs = { NULL, 0, 0 };
+	if (changedsince >= 0)
+		imap_fetch_add(&f, FETCH_MODSEQ);
+	if (imap_fetch_needs_attrs(&f) || (f.sets_seen && session->condstore))
+		sret = imap_view_attrs_load(session, indexes, count, &attrs, &error);
+	if (changedsince >= 0 && sret == STORAGE_OK) {
+		size_t n = 0;
+		for (size_t i = 0; i < count; i++) {
+			const struct storage_mail_attrs *a =
+				imap_view_attrs_find(&attrs, imap_view_uid(session, indexes[i]));
+			/* one expunged meanwhile has no change to tell (QRESYNC:
+			 * VANISHED says it) */
+			if (a != NULL && a->modseq > changedsince)
+				indexes[n++] = indexes[i];
+		}
+		count = n;
+	}
 	if (vanished) {
 		struct imap_uid_set known;
 		if (imap_uid_set_parse(&cmd->args[0], &known) == 0) {
@@ -579,13 +613,15 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 		uint32_t *uids = xcalloc(count + 1, sizeof(uint32_t)), *modified = NULL;
 		size_t n = 0, modified_count = 0;
 		for (size_t i = 0; i < count; i++)
-			if ((session->mails[indexes[i]].flags & STORAGE_FLAG_SEEN) == 0)
-				uids[n++] = session->mails[indexes[i]].uid;
+			if ((imap_view_flags(session, indexes[i]) & STORAGE_FLAG_SEEN) == 0)
+				uids[n++] = imap_view_uid(session, indexes[i]);
 		if (n > 0)
 			sret = storage_mail_store_flags(imap_storage(session), session->mailbox.id,
 							uids, n, STORAGE_FLAGS_ADD,
 							STORAGE_FLAG_SEEN, NULL, 0,
-							imap_fetch_seen_cb, session, &modified,
+							imap_fetch_seen_cb,
+							&(struct imap_fetch_seen){ session, &attrs },
+							&modified,
 							&modified_count, &error);
 		free(modified);
 		free(uids);
@@ -597,6 +633,7 @@ void imap_cmd_fetch(struct imap_client_cmd *cmd)
 	}
 	struct imap_fetch_run *run = xcalloc(1, sizeof(*run));
 	run->f = f; /* the items' sections move with it */
+	run->attrs = attrs;
 	run->indexes = indexes;
 	run->count = count;
 	snprintf(run->tag, sizeof(run->tag), "%s", cmd->tag);

@@ -84,7 +84,7 @@ static void imap_search_save(struct imap_session *session, unsigned opts, const 
 /* The number reported for the view's message at index. */
 static uint32_t imap_search_number(const struct imap_client_cmd *cmd, size_t index)
 {
-	return cmd->uid ? cmd->session->mails[index].uid : (uint32_t)(index + 1);
+	return cmd->uid ? imap_view_uid(cmd->session, index) : (uint32_t)(index + 1);
 }
 
 /* "* ESEARCH ..." for ascending matches. */
@@ -163,9 +163,22 @@ void imap_cmd_search(struct imap_client_cmd *cmd)
 	else if (save)
 		imap_searchres_clear(session); /* NO [EXPUNGEISSUED] below */
 	int64_t highest = 0;
-	for (size_t i = 0; i < count && modseq_used; i++)
-		if (session->mails[indexes[i]].modseq > highest)
-			highest = session->mails[indexes[i]].modseq;
+	if (modseq_used && count > 0) {
+		/* the results' highest modseq: one query (the view keeps none) */
+		struct imap_view_attrs attrs;
+		const char *error = NULL;
+		if (imap_view_attrs_load(session, indexes, count, &attrs, &error) == STORAGE_OK) {
+			for (size_t i = 0; i < count; i++) {
+				const struct storage_mail_attrs *a = imap_view_attrs_find(
+					&attrs, imap_view_uid(session, indexes[i]));
+				if (a != NULL && a->modseq > highest)
+					highest = a->modseq;
+			}
+		}
+		imap_view_attrs_free(&attrs);
+		if (highest == 0) /* unreadable now: the mailbox's is an upper bound */
+			highest = session->mailbox.highestmodseq;
+	}
 	struct buf out;
 	buf_init(&out);
 	if (esearch == IMAP_ESEARCH_SAVE) {

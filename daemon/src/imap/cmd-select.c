@@ -158,7 +158,7 @@ static void imap_select(struct imap_client_cmd *cmd, bool readonly)
 
 	size_t first_unseen = 0;
 	for (size_t i = 0; i < session->mail_count && first_unseen == 0; i++)
-		if ((session->mails[i].flags & STORAGE_FLAG_SEEN) == 0)
+		if ((imap_view_flags(session, i) & STORAGE_FLAG_SEEN) == 0)
 			first_unseen = i + 1;
 	imap_reply(session, "* FLAGS (" IMAP_SYSTEM_FLAGS ")");
 	imap_select_permanentflags(session, readonly);

@@ -82,21 +82,25 @@ void imap_cmd_sort(struct imap_client_cmd *cmd)
 	bool *expunged = xcalloc(count + 1, sizeof(*expunged));
 	enum storage_result ret = imap_view_header_firsts(session, indexes, count, names,
 							  name_count, values, expunged, &error);
+	struct imap_view_attrs attrs = { NULL, 0, 0 };
+	if (ret == STORAGE_OK) /* arrival, size; the date without a Date header */
+		ret = imap_view_attrs_load(session, indexes, count, &attrs, &error);
 	struct imap_sort_msg *msgs = xcalloc(count + 1, sizeof(*msgs));
 	size_t loaded = 0;
 	for (size_t i = 0; i < count && ret == STORAGE_OK; i++) {
-		if (expunged[i]) {
+		uint32_t uid = imap_view_uid(session, indexes[i]);
+		const struct storage_mail_attrs *a = imap_view_attrs_find(&attrs, uid);
+		if (expunged[i] || a == NULL) {
 			gone = true; /* expunged meanwhile */
 			continue;
 		}
-		const struct imap_view_mail *v = &session->mails[indexes[i]];
 		struct imap_sort_msg *m = &msgs[loaded++];
 		*m = (struct imap_sort_msg){
 			.seq = (uint32_t)(indexes[i] + 1),
-			.uid = v->uid,
-			.arrival = v->internal_date,
-			.date = v->internal_date,
-			.size = v->size > 0 ? (uint64_t)v->size : 0,
+			.uid = uid,
+			.arrival = a->internal_date,
+			.date = a->internal_date,
+			.size = a->size > 0 ? (uint64_t)a->size : 0,
 		};
 		for (size_t c = 0; c < criterion_count; c++) {
 			if (fields[c] >= 0)
@@ -108,6 +112,7 @@ void imap_cmd_sort(struct imap_client_cmd *cmd)
 		free(values[i]);
 	free(values);
 	free(expunged);
+	imap_view_attrs_free(&attrs);
 	free(indexes);
 	if (ret == STORAGE_OK) {
 		imap_sort_msgs(msgs, loaded, criteria, criterion_count);

@@ -87,20 +87,11 @@ static void imap_store_cb(const struct storage_mail *mail, bool changed, void *c
 {
 	struct imap_store_ctx *ctx = context;
 	struct imap_session *session = ctx->cmd->session;
-	size_t lo = 0, hi = session->mail_count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (session->mails[mid].uid < mail->uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo >= session->mail_count || session->mails[lo].uid != mail->uid)
+	size_t lo = imap_view_index(session, mail->uid);
+	if (lo >= session->mail_count)
 		return;
-	struct imap_view_mail *m = &session->mails[lo];
-	m->flags = mail->flags;
-	m->modseq = mail->modseq;
-	imap_view_mail_set_keywords(m, mail->keywords);
+	imap_view_set_flags(session, lo, mail->flags, mail->keywords);
+	imap_view_own_change(session, mail->uid, mail->modseq);
 	if (ctx->quiet || (ctx->silent && (!session->condstore || !changed)))
 		return;
 	struct buf line;
@@ -108,13 +99,13 @@ static void imap_store_cb(const struct storage_mail *mail, bool changed, void *c
 	buf_printf(&line, "* %zu FETCH (", lo + 1);
 	if (!ctx->silent) {
 		buf_append_str(&line, "FLAGS (");
-		imap_append_view_flags(session, &line, m);
+		imap_append_view_flags(session, &line, lo);
 		buf_append_str(&line, ") ");
 	}
 	if (ctx->cmd->uid || session->condstore)
-		buf_printf(&line, "UID %u ", m->uid);
+		buf_printf(&line, "UID %u ", mail->uid);
 	if (session->condstore)
-		buf_printf(&line, "MODSEQ (%lld) ", (long long)m->modseq);
+		buf_printf(&line, "MODSEQ (%lld) ", (long long)mail->modseq);
 	line.len--; /* the last space */
 	buf_append_str(&line, ")\r\n");
 	imap_write(session, line.data, line.len);
@@ -232,7 +223,7 @@ void imap_cmd_store(struct imap_client_cmd *cmd)
 		imap_view_condstore_enable(session, true); /* a CONDSTORE enabling command */
 	uint32_t *uids = xcalloc(count + 1, sizeof(uint32_t));
 	for (size_t i = 0; i < count; i++)
-		uids[i] = session->mails[indexes[i]].uid;
+		uids[i] = imap_view_uid(session, indexes[i]);
 	free(indexes);
 	const char *error = NULL;
 	uint32_t *modified = NULL;

@@ -50,20 +50,24 @@ void imap_cmd_thread(struct imap_client_cmd *cmd)
 	enum storage_result ret = imap_view_header_firsts(session, indexes, count,
 							  imap_thread_fields, fields, got,
 							  expunged, &error);
+	struct imap_view_attrs attrs = { NULL, 0, 0 };
+	if (ret == STORAGE_OK) /* the date without a Date header */
+		ret = imap_view_attrs_load(session, indexes, count, &attrs, &error);
 	for (size_t i = 0; i < count && ret == STORAGE_OK; i++) {
-		if (expunged[i]) {
+		uint32_t uid = imap_view_uid(session, indexes[i]);
+		const struct storage_mail_attrs *a = imap_view_attrs_find(&attrs, uid);
+		if (expunged[i] || a == NULL) {
 			gone = true; /* expunged meanwhile */
 			continue;
 		}
-		const struct imap_view_mail *v = &session->mails[indexes[i]];
 		char **vals = values + loaded * TH_FIELDS;
 		for (size_t f = 0; f < fields; f++) {
 			vals[f] = got[i * fields + f]; /* taken */
 			got[i * fields + f] = NULL;
 		}
 		msgs[loaded++] = (struct imap_thread_msg){
-			.number = cmd->uid ? v->uid : (uint32_t)(indexes[i] + 1),
-			.date = imap_sort_date(vals[TH_DATE], v->internal_date),
+			.number = cmd->uid ? uid : (uint32_t)(indexes[i] + 1),
+			.date = imap_sort_date(vals[TH_DATE], a->internal_date),
 			.subject = vals[TH_SUBJECT],
 			.message_id = vals[TH_MESSAGE_ID],
 			.references = vals[TH_REFERENCES],
@@ -73,6 +77,7 @@ void imap_cmd_thread(struct imap_client_cmd *cmd)
 	for (size_t i = 0; i < count * fields; i++)
 		free(got[i]);
 	free(got);
+	imap_view_attrs_free(&attrs);
 	free(expunged);
 	free(indexes);
 	if (ret == STORAGE_OK) {

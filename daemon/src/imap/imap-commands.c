@@ -166,7 +166,7 @@ int imap_cmd_seqset(struct imap_client_cmd *cmd, const struct imap_arg *arg, boo
 	}
 	uint32_t star;
 	if (by_uid)
-		star = session->mail_count > 0 ? session->mails[session->mail_count - 1].uid : 0;
+		star = imap_view_last_uid(session);
 	else
 		star = (uint32_t)session->mail_count;
 	struct imap_seq_range *ranges;
@@ -191,7 +191,7 @@ int imap_cmd_seqset(struct imap_client_cmd *cmd, const struct imap_arg *arg, boo
 	size_t *indexes = NULL, count = 0, cap = 0, r = 0;
 	uint32_t covered = 0; /* highest number covered by the ranges passed */
 	for (size_t i = 0; i < session->mail_count; i++) {
-		uint32_t n = by_uid ? session->mails[i].uid : (uint32_t)(i + 1);
+		uint32_t n = by_uid ? imap_view_uid(session, i) : (uint32_t)(i + 1);
 		while (r < range_count && ranges[r].lo <= n) {
 			if (ranges[r].hi > covered)
 				covered = ranges[r].hi;

@@ -149,15 +149,21 @@ enum storage_result imap_condstore_resync(struct imap_session *session, int64_t 
 	enum storage_result ret = imap_condstore_vanished(session, modseq, known, error_r);
 	if (ret != STORAGE_OK)
 		return ret;
+	struct imap_view_attrs attrs;
+	ret = imap_view_attrs_load(session, NULL, 0, &attrs, error_r);
+	if (ret != STORAGE_OK)
+		return ret;
 	struct buf out;
 	buf_init(&out);
 	for (size_t k = 0; k < session->mail_count; k++) {
-		const struct imap_view_mail *m = &session->mails[k];
-		if (m->modseq <= modseq || (known != NULL && !imap_uid_set_contains(known, m->uid)))
+		uint32_t uid = imap_view_uid(session, k);
+		const struct storage_mail_attrs *a = imap_view_attrs_find(&attrs, uid);
+		if (a == NULL || a->modseq <= modseq ||
+		    (known != NULL && !imap_uid_set_contains(known, uid)))
 			continue;
-		buf_printf(&out, "* %zu FETCH (UID %u FLAGS (", k + 1, m->uid);
-		imap_append_view_flags(session, &out, m);
-		buf_printf(&out, ") MODSEQ (%lld))\r\n", (long long)m->modseq);
+		buf_printf(&out, "* %zu FETCH (UID %u FLAGS (", k + 1, uid);
+		imap_append_view_flags(session, &out, k);
+		buf_printf(&out, ") MODSEQ (%lld))\r\n", (long long)a->modseq);
 		if (out.len > 64 * 1024) {
 			imap_write(session, out.data, out.len);
 			buf_reset(&out);
@@ -165,5 +171,6 @@ enum storage_result imap_condstore_resync(struct imap_session *session, int64_t 
 	}
 	imap_write(session, out.data, out.len);
 	buf_free(&out);
+	imap_view_attrs_free(&attrs);
 	return STORAGE_OK;
 }

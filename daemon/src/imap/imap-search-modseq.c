@@ -1,5 +1,6 @@
 /* imap-search-modseq.c - SEARCH MODSEQ (RFC 7162 3.1.5): every MODSEQ key
- * becomes "(UID set)" of the view's messages whose modseq is at least n,
+ * becomes "(UID set)" of the view's messages whose modseq is at least n
+ * (read from the storage: the view keeps no modseqs),
  * or "(NOT ALL)" when there are none; the other keys and their arguments
  * are copied as they are (a key's arguments are skipped by the arity table
  * below, so "SUBJECT MODSEQ" stays a subject search). Never changes the
@@ -49,15 +50,37 @@ static struct imap_arg imap_search_modseq_atom(struct imap_search_modseq *rw, co
 	return a;
 }
 
+/* The uids of the view among the rows the storage lists. */
+struct imap_search_modseq_uids {
+	struct imap_session *session;
+	uint32_t *uids;
+	size_t count, cap;
+};
+
+static void imap_search_modseq_uid_add(const struct storage_mail *mail, void *context)
+{
+	struct imap_search_modseq_uids *got = context;
+	if (imap_view_index(got->session, mail->uid) < got->session->mail_count &&
+	    (got->count == 0 || got->uids[got->count - 1] < mail->uid))
+		*XARRAY_PUSH(got->uids, got->count, got->cap) = mail->uid;
+}
+
 /* The replacement of "MODSEQ n": one list element. */
 static struct imap_arg imap_search_modseq_key(struct imap_search_modseq *rw,
 					      struct imap_session *session, int64_t modseq)
 {
-	uint32_t *uids = xcalloc(session->mail_count + 1, sizeof(uint32_t));
-	size_t n = 0;
-	for (size_t i = 0; i < session->mail_count; i++)
-		if (session->mails[i].modseq >= modseq)
-			uids[n++] = session->mails[i].uid;
+	struct imap_search_modseq_uids got = { session, NULL, 0, 0 };
+	const char *error;
+	/* the rows changed at modseq or later: one query (the view keeps no
+	 * modseqs); unreadable now: none */
+	if (storage_mail_list_since(imap_storage(session), session->mailbox.id,
+				    modseq > 0 ? modseq - 1 : 0, imap_search_modseq_uid_add, &got,
+				    &error) != STORAGE_OK) {
+		got.count = 0;
+		rw->failed = true;
+	}
+	uint32_t *uids = got.uids;
+	size_t n = got.count;
 	struct imap_arg list = { .type = IMAP_ARG_LIST, .list_count = 2 };
 	list.list = xcalloc(2, sizeof(struct imap_arg));
 	imap_search_modseq_own(rw, (char *)list.list);
@@ -107,6 +130,10 @@ static int imap_search_modseq_walk(struct imap_search_modseq *rw, struct imap_se
 			}
 			out[n++] = imap_search_modseq_key(rw, session, modseq);
 			rw->used = true;
+			if (rw->failed) {
+				*error_r = "cannot read modification sequences now, try again";
+				return -1;
+			}
 			i = v;
 			continue;
 		}

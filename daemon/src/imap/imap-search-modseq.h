@@ -1,6 +1,6 @@
 /* imap-search-modseq.h - internal to src/imap: the CONDSTORE SEARCH key
  * MODSEQ [entry-name entry-type] n (RFC 7162 3.1.5), answered from the
- * view's modseqs by rewriting each MODSEQ key into "(UID set)" (or
+ * storage's rows changed since n (one query per key) by rewriting each MODSEQ key into "(UID set)" (or
  * "(NOT ALL)") before the keys go to imap-search-view.h, so the search
  * module itself needs no modseq. Never changes the caller's arguments.
  */
@@ -13,6 +13,7 @@ struct imap_search_modseq {
 	struct imap_arg *args;  /* the rewritten keys (borrow the caller's strings) */
 	size_t arg_count;
 	bool used;              /* some MODSEQ key was there */
+	bool failed;            /* the storage could not be read */
 	/* what the rewrite allocated */
 	char **owned;
 	size_t owned_count, owned_cap;

@@ -155,6 +155,28 @@ static void imap_search_index_free(struct imap_search_key *key)
 }
 
 /* The parser's args as the search module's (same tree shape). */
+/* Does the key use internal dates or sizes (read from the storage)? */
+static bool imap_search_key_needs_attrs(const struct imap_search_key *key)
+{
+	switch (key->type) {
+	case IMAP_SEARCH_LARGER:
+	case IMAP_SEARCH_SMALLER:
+	case IMAP_SEARCH_BEFORE:
+	case IMAP_SEARCH_ON:
+	case IMAP_SEARCH_SINCE:
+	case IMAP_SEARCH_SENTBEFORE: /* without a Date header: the internal date */
+	case IMAP_SEARCH_SENTON:
+	case IMAP_SEARCH_SENTSINCE:
+		return true;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < key->child_count; i++)
+		if (imap_search_key_needs_attrs(&key->children[i]))
+			return true;
+	return false;
+}
+
 static struct imap_search_arg *imap_search_args(const struct imap_arg *args, size_t count)
 {
 	if (count == 0)
@@ -234,21 +256,32 @@ int imap_search_view(struct imap_client_cmd *cmd, const struct imap_arg *charset
 
 	struct imap_search_mailbox box = {
 		.max_seq = (uint32_t)session->mail_count,
-		.max_uid = session->mail_count > 0 ? session->mails[session->mail_count - 1].uid : 0,
+		.max_uid = imap_view_last_uid(session),
 	};
 	size_t *indexes = NULL, count = 0, cap = 0;
 	enum storage_result sret = STORAGE_OK;
-	for (size_t i = 0; i < session->mail_count; i++) {
-		const struct imap_view_mail *m = &session->mails[i];
-		struct imap_search_data d = { .session = session, .uid = m->uid };
+	/* internal dates and sizes: one query, only when a key asks */
+	struct imap_view_attrs attrs = { NULL, 0, 0 };
+	bool need_attrs = imap_search_key_needs_attrs(key);
+	if (need_attrs)
+		sret = imap_view_attrs_load(session, NULL, 0, &attrs, &error);
+	for (size_t i = 0; i < session->mail_count && sret == STORAGE_OK; i++) {
+		uint32_t uid = imap_view_uid(session, i);
+		struct imap_search_data d = { .session = session, .uid = uid };
+		const struct storage_mail_attrs *a = need_attrs ? imap_view_attrs_find(&attrs, uid) :
+								  NULL;
+		if (need_attrs && a == NULL) {
+			*gone_r = true; /* expunged by another session meanwhile */
+			continue;
+		}
 		struct imap_search_mail mail = {
 			.seq = (uint32_t)(i + 1),
-			.uid = m->uid,
-			.flags = m->flags,
-			.recent = m->recent, /* this session's (imap-view.c) */
-			.keywords = m->keywords,
-			.internal_date = m->internal_date,
-			.size = m->size > 0 ? (uint64_t)m->size : 0,
+			.uid = uid,
+			.flags = imap_view_flags(session, i),
+			.recent = imap_view_recent(session, i), /* this session's (imap-view.c) */
+			.keywords = imap_view_keywords(session, i),
+			.internal_date = a != NULL ? a->internal_date : 0,
+			.size = a != NULL && a->size > 0 ? (uint64_t)a->size : 0,
 			.get_message = imap_search_message_get,
 			.context = &d,
 		};
@@ -276,6 +309,7 @@ int imap_search_view(struct imap_client_cmd *cmd, const struct imap_arg *charset
 		if (match)
 			*XARRAY_PUSH(indexes, count, cap) = i;
 	}
+	imap_view_attrs_free(&attrs);
 	imap_search_index_free(key);
 	imap_search_key_free(&key);
 	if (sret != STORAGE_OK) {
@@ -327,7 +361,7 @@ enum storage_result imap_view_header_firsts(struct imap_session *session,
 		return STORAGE_OK;
 	uint32_t *uids = xcalloc(count, sizeof(*uids));
 	for (size_t i = 0; i < count; i++)
-		uids[i] = session->mails[indexes[i]].uid;
+		uids[i] = imap_view_uid(session, indexes[i]);
 	struct imap_header_fill fill = {
 		.uids = uids, .count = count, .name_count = name_count, .values = values_r,
 		.seen = gone_r, /* true = seen until inverted below */

@@ -28,7 +28,7 @@ void imap_searchres_save(struct imap_session *session, const size_t *indexes, si
 		return;
 	session->searchres = xcalloc(count, sizeof(uint32_t));
 	for (size_t i = 0; i < count; i++)
-		session->searchres[i] = session->mails[indexes[i]].uid;
+		session->searchres[i] = imap_view_uid(session, indexes[i]);
 	session->searchres_count = count;
 }
 

@@ -43,20 +43,28 @@ struct imap_service {
 	struct auth_service *auth;
 };
 
-/* One message of the selected mailbox: its index + 1 is its sequence number.
- * 32 bytes, since every idle session holds one per message of its selected
- * mailbox (tests/bench/imap-idle): keywords point at one shared "" when
- * there are none, size fits 32 bits (messages are far below 4 GB: bounded
- * by imap_max_literal_size and the LMTP size limit), the internal date 48
- * bits of unix time. Change keywords only through imap_view_mail_set_keywords(). */
-struct imap_view_mail {
-	int64_t modseq;             /* CONDSTORE: the message's last change */
-	const char *keywords;       /* space-separated, "" if none */
+/* The selected mailbox's view is a struct of arrays in the session (see
+ * imap-view.c): per message only its uid (uids[k]) and one byte of flags
+ * (flags[k]: the STORAGE_FLAG_* system flags, IMAP_VIEW_RECENT and
+ * IMAP_VIEW_KEYWORDS), so an idle session costs 5 bytes per message.
+ * Keywords live in a side table (uid order) for the messages that have
+ * some; internal date, size and modseq are not kept: commands read them
+ * from the storage (imap_view_attrs_load). Read the view only through
+ * the accessors below. */
+#define IMAP_VIEW_SYSTEM_FLAGS 0x1f /* STORAGE_FLAG_* */
+#define IMAP_VIEW_RECENT       0x20 /* \Recent in this session (RFC 3501 2.3.2) */
+#define IMAP_VIEW_KEYWORDS     0x40 /* has an entry in the keyword table */
+
+struct imap_view_keywords {
 	uint32_t uid;
-	uint32_t size;              /* RFC822.SIZE */
-	int64_t internal_date : 48; /* unix time */
-	uint64_t flags : 15;        /* STORAGE_FLAG_* */
-	uint64_t recent : 1;        /* \Recent in this session (RFC 3501 2.3.2) */
+	char *keywords;            /* space-separated, never "" */
+};
+
+/* A change this session made itself (STORE, FETCH setting \Seen) and
+ * already told its client: the next sync does not report it again. */
+struct imap_view_own_change {
+	uint32_t uid;
+	int64_t modseq;
 };
 
 struct imap_session;
@@ -122,8 +130,13 @@ struct imap_session {
 	bool readonly;
 	uint32_t rights;           /* STORAGE_ACL_* of the user on it (all when their own;
 				      imap-mailbox-access.c keeps it current) */
-	struct imap_view_mail *mails;
+	uint32_t *view_uids;       /* ascending; index + 1 = sequence number */
+	uint8_t *view_flags;       /* STORAGE_FLAG_* | IMAP_VIEW_RECENT | IMAP_VIEW_KEYWORDS */
 	size_t mail_count, mail_cap;
+	struct imap_view_keywords *view_kw; /* by ascending uid */
+	size_t view_kw_count, view_kw_cap;
+	struct imap_view_own_change *view_own; /* until the next sync */
+	size_t view_own_count, view_own_cap;
 	struct mailbox_watch *watch; /* told when another session or LMTP changes it */
 	bool changed;              /* told so since the last sync */
 	bool expunge_pending;      /* a sync held back expunges (during FETCH etc.) */
@@ -260,11 +273,53 @@ void imap_cmd_storage_error(struct imap_client_cmd *cmd, enum storage_result res
 /* Fetch the selected mailbox's messages into the view. */
 enum storage_result imap_view_load(struct imap_session *session, const char **error_r);
 void imap_view_free(struct imap_session *session);
-/* Fill a view entry from a storage row (\Recent is decided separately). */
-void imap_view_mail_fill(struct imap_view_mail *m, const struct storage_mail *mail);
-/* Replace a view entry's keywords (NULL or "" for none); free them. */
-void imap_view_mail_set_keywords(struct imap_view_mail *m, const char *keywords);
-void imap_view_mail_clear(struct imap_view_mail *m);
+/* The view's k-th message (k < mail_count): its uid, system flags
+ * (STORAGE_FLAG_*), \Recent, keywords ("" if none). */
+static inline uint32_t imap_view_uid(const struct imap_session *session, size_t k)
+{
+	return session->view_uids[k];
+}
+static inline uint32_t imap_view_flags(const struct imap_session *session, size_t k)
+{
+	return session->view_flags[k] & IMAP_VIEW_SYSTEM_FLAGS;
+}
+static inline bool imap_view_recent(const struct imap_session *session, size_t k)
+{
+	return (session->view_flags[k] & IMAP_VIEW_RECENT) != 0;
+}
+/* The last uid of the view, 0 when it is empty. */
+static inline uint32_t imap_view_last_uid(const struct imap_session *session)
+{
+	return session->mail_count > 0 ? session->view_uids[session->mail_count - 1] : 0;
+}
+const char *imap_view_keywords(const struct imap_session *session, size_t k);
+/* Add a message after the view's last one (false when its uid is not
+ * above the last uid: nothing added). \Recent is decided separately. */
+bool imap_view_append(struct imap_session *session, const struct storage_mail *mail);
+/* Set the k-th message's system flags and keywords (NULL or "" for none). */
+void imap_view_set_flags(struct imap_session *session, size_t k, uint32_t flags,
+			 const char *keywords);
+/* A change of uid to modseq this session made and told its client
+ * (flags set with imap_view_set_flags): the next sync skips it. */
+void imap_view_own_change(struct imap_session *session, uint32_t uid, int64_t modseq);
+
+/* Internal date, size and modseq of view messages, read from the storage
+ * in one query for a command that needs them; never kept in the view. */
+struct imap_view_attrs {
+	struct storage_mail_attrs *rows; /* ascending uid */
+	size_t count, cap;
+};
+/* Load those of the messages at indexes (NULL: the whole view); rows of
+ * other messages in the same uid range may come too. */
+enum storage_result imap_view_attrs_load(struct imap_session *session, const size_t *indexes,
+					 size_t count, struct imap_view_attrs *attrs_r,
+					 const char **error_r);
+/* uid's row, NULL when the storage did not have it (expunged meanwhile). */
+const struct storage_mail_attrs *imap_view_attrs_find(const struct imap_view_attrs *attrs,
+						      uint32_t uid);
+/* Set uid's modseq (after this command changed it). */
+void imap_view_attrs_set_modseq(struct imap_view_attrs *attrs, uint32_t uid, int64_t modseq);
+void imap_view_attrs_free(struct imap_view_attrs *attrs);
 /* Bring the view up to date with the storage (changes by other sessions):
  * "* n EXPUNGE", "* n FETCH (FLAGS ...)", "* n EXISTS" as needed. */
 enum storage_result imap_view_sync(struct imap_session *session, const char **error_r);
@@ -283,8 +338,7 @@ void imap_append_uid_set(struct buf *out, const uint32_t *uids, size_t count);
 /* imap-view.c: a view message's flags for FETCH FLAGS (no parens): its
  * system flags and keywords, and \Recent when it is recent in this
  * session (never for IMAP4rev2: RFC 9051 has no \Recent). */
-void imap_append_view_flags(struct imap_session *session, struct buf *out,
-			    const struct imap_view_mail *m);
+void imap_append_view_flags(struct imap_session *session, struct buf *out, size_t k);
 /* STATUS RECENT: the messages of mailbox_id that are \Recent (this
  * session's view when it is the selected mailbox; else those no session
  * has claimed yet). */

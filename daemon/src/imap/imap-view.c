@@ -8,10 +8,11 @@
  * (RFC 3501 7.4.1): those messages stay in the view until a later sync.
  * Never shows a client another user's mailbox: every storage call passes
  * the session's own user id or a mailbox id obtained with it.
- * Memory: an idle session holds 32 bytes per message of its selected
- * mailbox (struct imap_view_mail) and the array's slack is given back
- * after loads and syncs; never keeps a per-message allocation for a
- * message without keywords.
+ * Memory: an idle session holds 5 bytes per message of its selected
+ * mailbox (a uid and a flags byte: imap-session.h) plus the keywords of
+ * the messages that have some, and the arrays' slack is given back after
+ * loads and syncs; internal date, size and modseq are never kept here
+ * (imap-view-attrs.c reads them per command).
  */
 #include "imap-session.h"
 #include "log.h"
@@ -22,71 +23,216 @@
 #include <string.h>
 #include <strings.h>
 
-_Static_assert(sizeof(struct imap_view_mail) == 32, "a view entry is 32 bytes");
+/* Own changes listed before a command's end brings the view up to date. */
+#define IMAP_VIEW_OWN_MAX 256
 
-/* The keywords of every view entry that has none: never freed. */
-static const char imap_view_no_keywords[] = "";
-
-void imap_view_mail_set_keywords(struct imap_view_mail *m, const char *keywords)
+/* The keyword table's position of uid (where it is or would go). */
+static size_t imap_view_kw_pos(const struct imap_session *session, uint32_t uid)
 {
-	if (m->keywords != imap_view_no_keywords)
-		free((char *)m->keywords);
-	m->keywords = keywords == NULL || keywords[0] == '\0' ? imap_view_no_keywords :
-									xstrdup(keywords);
+	size_t lo = 0, hi = session->view_kw_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (session->view_kw[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
-void imap_view_mail_clear(struct imap_view_mail *m)
+const char *imap_view_keywords(const struct imap_session *session, size_t k)
 {
-	imap_view_mail_set_keywords(m, NULL);
+	if ((session->view_flags[k] & IMAP_VIEW_KEYWORDS) == 0)
+		return "";
+	size_t pos = imap_view_kw_pos(session, session->view_uids[k]);
+	if (pos < session->view_kw_count && session->view_kw[pos].uid == session->view_uids[k])
+		return session->view_kw[pos].keywords;
+	return "";
 }
 
-/* Give back the array's growth slack: an idle session keeps its view for
+/* Replace uid's keywords in the table (NULL or "" removes them). */
+static bool imap_view_kw_set(struct imap_session *session, uint32_t uid, const char *keywords)
+{
+	size_t pos = imap_view_kw_pos(session, uid);
+	bool present = pos < session->view_kw_count && session->view_kw[pos].uid == uid;
+	bool want = keywords != NULL && keywords[0] != '\0';
+	if (present && want) {
+		if (strcmp(session->view_kw[pos].keywords, keywords) != 0) {
+			free(session->view_kw[pos].keywords);
+			session->view_kw[pos].keywords = xstrdup(keywords);
+		}
+	} else if (present) {
+		free(session->view_kw[pos].keywords);
+		memmove(&session->view_kw[pos], &session->view_kw[pos + 1],
+			(session->view_kw_count - pos - 1) * sizeof(session->view_kw[0]));
+		session->view_kw_count--;
+	} else if (want) {
+		XARRAY_PUSH(session->view_kw, session->view_kw_count, session->view_kw_cap);
+		memmove(&session->view_kw[pos + 1], &session->view_kw[pos],
+			(session->view_kw_count - pos - 1) * sizeof(session->view_kw[0]));
+		session->view_kw[pos] = (struct imap_view_keywords){ uid, xstrdup(keywords) };
+	}
+	return want;
+}
+
+void imap_view_set_flags(struct imap_session *session, size_t k, uint32_t flags,
+			 const char *keywords)
+{
+	uint8_t f = session->view_flags[k] & IMAP_VIEW_RECENT;
+	f |= (uint8_t)(flags & IMAP_VIEW_SYSTEM_FLAGS);
+	if (imap_view_kw_set(session, session->view_uids[k], keywords))
+		f |= IMAP_VIEW_KEYWORDS;
+	session->view_flags[k] = f;
+}
+
+/* Grow the uid and flag arrays for one more message. */
+static void imap_view_grow(struct imap_session *session)
+{
+	if (session->mail_count < session->mail_cap)
+		return;
+	size_t cap = session->mail_cap < 16 ? 16 : session->mail_cap * 2;
+	session->view_uids = xrealloc(session->view_uids, cap * sizeof(uint32_t));
+	session->view_flags = xrealloc(session->view_flags, cap);
+	session->mail_cap = cap;
+}
+
+/* Push a message without checking order (imap_view_load sorts). */
+static void imap_view_push(struct imap_session *session, const struct storage_mail *mail)
+{
+	imap_view_grow(session);
+	size_t k = session->mail_count++;
+	session->view_uids[k] = mail->uid;
+	session->view_flags[k] = 0;
+	imap_view_set_flags(session, k, mail->flags, mail->keywords);
+}
+
+bool imap_view_append(struct imap_session *session, const struct storage_mail *mail)
+{
+	if (mail->uid <= imap_view_last_uid(session))
+		return false;
+	imap_view_push(session, mail);
+	return true;
+}
+
+void imap_view_own_change(struct imap_session *session, uint32_t uid, int64_t modseq)
+{
+	*XARRAY_PUSH(session->view_own, session->view_own_count, session->view_own_cap) =
+		(struct imap_view_own_change){ uid, modseq };
+}
+
+static int imap_view_own_cmp(const void *a, const void *b)
+{
+	const struct imap_view_own_change *x = a, *y = b;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return x->modseq < y->modseq ? -1 : x->modseq > y->modseq;
+}
+
+/* The modseq of this session's own last change of uid not yet synced, or
+ * 0; the list is sorted (imap_view_own_cmp) by the sync before. */
+static int64_t imap_view_own_find(const struct imap_session *session, uint32_t uid)
+{
+	size_t lo = 0, hi = session->view_own_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (session->view_own[mid].uid <= uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* lo: the first entry above uid; the one before is uid's highest */
+	return lo > 0 && session->view_own[lo - 1].uid == uid ? session->view_own[lo - 1].modseq : 0;
+}
+
+static void imap_view_own_clear(struct imap_session *session)
+{
+	free(session->view_own);
+	session->view_own = NULL;
+	session->view_own_count = 0;
+	session->view_own_cap = 0;
+}
+
+/* Give back the arrays' growth slack: an idle session keeps its view for
  * hours. Some room stays for the deliveries to come. */
 static void imap_view_fit(struct imap_session *session)
 {
 	size_t want = session->mail_count + session->mail_count / 64 + 4;
-	if (session->mail_cap <= want + want / 4)
-		return;
-	session->mails = xrealloc(session->mails, want * sizeof(session->mails[0]));
-	session->mail_cap = want;
+	if (session->mail_cap > want + want / 4) {
+		session->view_uids = xrealloc(session->view_uids, want * sizeof(uint32_t));
+		session->view_flags = xrealloc(session->view_flags, want);
+		session->mail_cap = want;
+	}
+	size_t kw_want = session->view_kw_count + 4;
+	if (session->view_kw_cap > kw_want + kw_want / 4) {
+		session->view_kw = xrealloc(session->view_kw, kw_want * sizeof(session->view_kw[0]));
+		session->view_kw_cap = kw_want;
+	}
 }
 
 void imap_view_free(struct imap_session *session)
 {
-	for (size_t i = 0; i < session->mail_count; i++)
-		imap_view_mail_clear(&session->mails[i]);
-	free(session->mails);
-	session->mails = NULL;
+	for (size_t i = 0; i < session->view_kw_count; i++)
+		free(session->view_kw[i].keywords);
+	free(session->view_kw);
+	session->view_kw = NULL;
+	session->view_kw_count = 0;
+	session->view_kw_cap = 0;
+	free(session->view_uids);
+	free(session->view_flags);
+	session->view_uids = NULL;
+	session->view_flags = NULL;
 	session->mail_count = 0;
 	session->mail_cap = 0;
+	imap_view_own_clear(session);
 	imap_searchres_clear(session); /* RFC 5182: "$" is of this view */
-}
-
-void imap_view_mail_fill(struct imap_view_mail *m, const struct storage_mail *mail)
-{
-	m->uid = mail->uid;
-	m->flags = mail->flags;
-	m->keywords = imap_view_no_keywords;
-	imap_view_mail_set_keywords(m, mail->keywords);
-	m->internal_date = mail->internal_date;
-	m->size = mail->size < 0 ? 0 : mail->size > UINT32_MAX ? UINT32_MAX : (uint32_t)mail->size;
-	m->recent = false;
-	m->modseq = mail->modseq;
 }
 
 static void imap_view_add(const struct storage_mail *mail, void *context)
 {
-	struct imap_session *session = context;
-	imap_view_mail_fill(XARRAY_PUSH(session->mails, session->mail_count, session->mail_cap),
-			    mail);
+	imap_view_push(context, mail);
 }
 
 static void imap_view_mark_recent(struct imap_session *session, size_t first);
 
-static int imap_view_cmp(const void *a, const void *b)
+/* For sorting a view loaded out of uid order. */
+struct imap_view_sort_entry {
+	uint32_t uid;
+	uint8_t flags;
+};
+
+static int imap_view_sort_cmp(const void *a, const void *b)
 {
-	const struct imap_view_mail *x = a, *y = b;
+	const struct imap_view_sort_entry *x = a, *y = b;
 	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static int imap_view_kw_cmp(const void *a, const void *b)
+{
+	const struct imap_view_keywords *x = a, *y = b;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* The keyword table is kept by uid as rows come: rows in uid order append
+ * at its end; put both in uid order when the storage's were not. */
+static void imap_view_sort(struct imap_session *session)
+{
+	bool sorted = true;
+	for (size_t i = 1; i < session->mail_count && sorted; i++)
+		sorted = session->view_uids[i - 1] < session->view_uids[i];
+	if (sorted)
+		return;
+	struct imap_view_sort_entry *e = xcalloc(session->mail_count, sizeof(*e));
+	for (size_t i = 0; i < session->mail_count; i++)
+		e[i] = (struct imap_view_sort_entry){ session->view_uids[i], session->view_flags[i] };
+	qsort(e, session->mail_count, sizeof(*e), imap_view_sort_cmp);
+	for (size_t i = 0; i < session->mail_count; i++) {
+		session->view_uids[i] = e[i].uid;
+		session->view_flags[i] = e[i].flags;
+	}
+	free(e);
+	if (session->view_kw_count > 1)
+		qsort(session->view_kw, session->view_kw_count, sizeof(session->view_kw[0]),
+		      imap_view_kw_cmp);
 }
 
 enum storage_result imap_view_load(struct imap_session *session, const char **error_r)
@@ -98,9 +244,7 @@ enum storage_result imap_view_load(struct imap_session *session, const char **er
 		imap_view_free(session);
 		return ret;
 	}
-	if (session->mail_count > 1)
-		qsort(session->mails, session->mail_count, sizeof(session->mails[0]),
-		      imap_view_cmp);
+	imap_view_sort(session);
 	imap_view_fit(session);
 	imap_view_mark_recent(session, 0);
 	session->changed = false;
@@ -114,21 +258,25 @@ static void imap_view_mark_recent(struct imap_session *session, size_t first)
 {
 	if (first >= session->mail_count)
 		return;
-	uint32_t next = session->mails[session->mail_count - 1].uid + 1;
+	uint32_t next = imap_view_last_uid(session) + 1;
 	if (next < session->mailbox.uidnext)
 		next = session->mailbox.uidnext;
 	uint32_t boundary = session->readonly ?
 			    mailbox_events_recent_boundary(session->mailbox.id) :
 			    mailbox_events_claim_recent(session->mailbox.id, next);
-	for (size_t i = first; i < session->mail_count; i++)
-		session->mails[i].recent = session->mails[i].uid >= boundary;
+	for (size_t i = first; i < session->mail_count; i++) {
+		if (session->view_uids[i] >= boundary)
+			session->view_flags[i] |= IMAP_VIEW_RECENT;
+		else
+			session->view_flags[i] &= (uint8_t)~IMAP_VIEW_RECENT;
+	}
 }
 
 size_t imap_view_recent_count(struct imap_session *session)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < session->mail_count; i++)
-		n += session->mails[i].recent;
+		n += imap_view_recent(session, i);
 	return n;
 }
 
@@ -164,8 +312,11 @@ void imap_view_command_done(struct imap_client_cmd *cmd)
 {
 	struct imap_session *session = cmd->session;
 	imap_view_fit(session); /* after APPEND or COPY grew the view */
+	/* a big STORE's own changes are read past soon: their list is not
+	 * kept while the session idles */
+	bool own_many = session->view_own_count > IMAP_VIEW_OWN_MAX;
 	if (session->state != IMAP_STATE_SELECTED || session->conn == NULL ||
-	    (!session->changed && !session->expunge_pending))
+	    (!session->changed && !session->expunge_pending && !own_many))
 		return;
 	bool allow_expunge = cmd->uid || (strcasecmp(cmd->name, "FETCH") != 0 &&
 					  strcasecmp(cmd->name, "STORE") != 0 &&
@@ -217,8 +368,16 @@ void imap_cmd_storage_error(struct imap_client_cmd *cmd, enum storage_result res
 	}
 }
 
+/* A storage row as the sync needs it. */
+struct imap_view_row {
+	uint32_t uid;
+	uint32_t flags;
+	int64_t modseq;
+	char *keywords; /* NULL if none */
+};
+
 struct imap_view_list {
-	struct imap_view_mail *mails;
+	struct imap_view_row *rows;
 	size_t count, cap;
 };
 
@@ -230,15 +389,18 @@ struct imap_view_uids {
 static void imap_view_list_add(const struct storage_mail *mail, void *context)
 {
 	struct imap_view_list *list = context;
-	imap_view_mail_fill(XARRAY_PUSH(list->mails, list->count, list->cap), mail);
+	*XARRAY_PUSH(list->rows, list->count, list->cap) = (struct imap_view_row){
+		.uid = mail->uid, .flags = mail->flags, .modseq = mail->modseq,
+		.keywords = mail->keywords != NULL && mail->keywords[0] != '\0' ?
+			    xstrdup(mail->keywords) : NULL,
+	};
 }
 
-void imap_append_view_flags(struct imap_session *session, struct buf *out,
-			    const struct imap_view_mail *m)
+void imap_append_view_flags(struct imap_session *session, struct buf *out, size_t k)
 {
 	size_t start = out->len;
-	imap_append_flags(out, m->flags, m->keywords);
-	if (m->recent && !session->rev2)
+	imap_append_flags(out, imap_view_flags(session, k), imap_view_keywords(session, k));
+	if (imap_view_recent(session, k) && !session->rev2)
 		buf_append_str(out, out->len > start ? " \\Recent" : "\\Recent");
 }
 
@@ -270,16 +432,16 @@ enum storage_result imap_view_status_recent(struct imap_session *session, int64_
 	return ret;
 }
 
-static void imap_view_report_flags(struct imap_session *session, size_t index)
+static void imap_view_report_flags(struct imap_session *session, size_t index, int64_t modseq)
 {
 	struct buf line;
 	buf_init(&line);
 	buf_printf(&line, "* %zu FETCH (FLAGS (", index + 1);
-	imap_append_view_flags(session, &line, &session->mails[index]);
+	imap_append_view_flags(session, &line, index);
 	buf_append_byte(&line, ')');
 	if (session->condstore) /* RFC 7162 3.1: UID and MODSEQ in every unsolicited FETCH */
-		buf_printf(&line, " UID %u MODSEQ (%lld)", session->mails[index].uid,
-			   (long long)session->mails[index].modseq);
+		buf_printf(&line, " UID %u MODSEQ (%lld)", imap_view_uid(session, index),
+			   (long long)modseq);
 	buf_append_str(&line, ")\r\n");
 	imap_write(session, line.data, line.len);
 	buf_free(&line);
@@ -302,12 +464,12 @@ static size_t imap_view_find(struct imap_session *session, uint32_t uid)
 	size_t lo = 0, hi = session->mail_count;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (session->mails[mid].uid < uid)
+		if (session->view_uids[mid] < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < session->mail_count && session->mails[lo].uid == uid ? lo : session->mail_count;
+	return lo < session->mail_count && session->view_uids[lo] == uid ? lo : session->mail_count;
 }
 
 /* Incremental: one probe; when it moved, the rows changed since the
@@ -351,37 +513,45 @@ enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow
 				held_back = imap_view_find(session, gone.uids[i]) <
 					    session->mail_count;
 	}
-	/* flag changes of the messages still there, then the new ones */
-	uint32_t last = session->mail_count > 0 ? session->mails[session->mail_count - 1].uid : 0;
+	/* flag changes of the messages still there, then the new ones; this
+	 * session's own changes were told already (but a later one by another
+	 * session is told) */
+	if (session->view_own_count > 1)
+		qsort(session->view_own, session->view_own_count, sizeof(session->view_own[0]),
+		      imap_view_own_cmp);
+	uint32_t last = imap_view_last_uid(session);
 	size_t before = session->mail_count;
 	for (size_t i = 0; i < list.count; i++) {
-		struct imap_view_mail *n = &list.mails[i];
+		const struct imap_view_row *n = &list.rows[i];
 		if (n->uid > last) {
-			struct imap_view_mail *m = XARRAY_PUSH(session->mails, session->mail_count,
-							       session->mail_cap);
-			*m = *n;
-			n->keywords = imap_view_no_keywords; /* m owns them now */
+			struct storage_mail mail = {
+				.uid = n->uid, .flags = n->flags,
+				.keywords = n->keywords != NULL ? n->keywords : "",
+			};
+			imap_view_push(session, &mail);
 			last = n->uid;
 			continue;
 		}
 		size_t k = imap_view_find(session, n->uid);
 		if (k == session->mail_count || k >= before)
 			continue;
-		struct imap_view_mail *m = &session->mails[k];
-		bool same_modseq = !session->condstore || n->modseq <= m->modseq;
-		if (n->flags == m->flags && strcmp(n->keywords, m->keywords) == 0 && same_modseq)
+		const char *kw = n->keywords != NULL ? n->keywords : "";
+		bool own = n->modseq <= imap_view_own_find(session, n->uid);
+		bool same_flags = n->flags == imap_view_flags(session, k) &&
+				  strcmp(kw, imap_view_keywords(session, k)) == 0;
+		/* without CONDSTORE only flags tell; with it, a new modseq too */
+		if (same_flags && (!session->condstore || own))
 			continue;
-		if (n->modseq > m->modseq)
-			m->modseq = n->modseq;
-		m->flags = n->flags;
-		imap_view_mail_set_keywords(m, n->keywords);
-		imap_view_report_flags(session, k);
+		imap_view_set_flags(session, k, n->flags, kw);
+		imap_view_report_flags(session, k, n->modseq);
 	}
 	if (uidnext > session->mailbox.uidnext)
 		session->mailbox.uidnext = uidnext;
 	/* held back: read the same expunges again next time */
-	if (!held_back)
+	if (!held_back) {
 		session->mailbox.highestmodseq = modseq;
+		imap_view_own_clear(session); /* read past them */
+	}
 	if (session->mail_count != before) {
 		imap_view_fit(session);
 		imap_view_mark_recent(session, before);
@@ -392,8 +562,8 @@ enum storage_result imap_view_sync_mode(struct imap_session *session, bool allow
 	session->expunge_pending = held_back;
 out:
 	for (size_t i = 0; i < list.count; i++)
-		imap_view_mail_clear(&list.mails[i]);
-	free(list.mails);
+		free(list.rows[i].keywords);
+	free(list.rows);
 	free(gone.uids);
 	return ret;
 }
@@ -461,13 +631,16 @@ void imap_view_expunged(struct imap_session *session, const uint32_t *uids, size
 	/* both ascending: walk down together */
 	size_t k = count;
 	for (size_t i = session->mail_count; i > 0 && k > 0; i--) {
-		struct imap_view_mail *m = &session->mails[i - 1];
-		while (k > 0 && uids[k - 1] > m->uid)
+		uint32_t uid = session->view_uids[i - 1];
+		while (k > 0 && uids[k - 1] > uid)
 			k--;
-		if (k == 0 || uids[k - 1] != m->uid)
+		if (k == 0 || uids[k - 1] != uid)
 			continue;
-		imap_view_mail_clear(m);
-		memmove(m, m + 1, (session->mail_count - i) * sizeof(*m));
+		imap_view_kw_set(session, uid, NULL);
+		memmove(&session->view_uids[i - 1], &session->view_uids[i],
+			(session->mail_count - i) * sizeof(uint32_t));
+		memmove(&session->view_flags[i - 1], &session->view_flags[i],
+			session->mail_count - i);
 		session->mail_count--;
 		if (!silent)
 			imap_reply(session, "* %zu EXPUNGE", i);

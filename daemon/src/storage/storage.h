@@ -484,6 +484,24 @@ enum storage_result storage_mail_header_fields(struct storage_conn *conn, int64_
 					       storage_header_field_cb *cb, void *context,
 					       const char **error_r);
 
+/* The internal date, size and modseq of every message of the mailbox whose
+ * uid is in [uid_lo, uid_hi], in one query, by ascending uid (expunged
+ * ones are not reported; an empty range reports nothing): for IMAP
+ * commands that need them (the session's view keeps only uids and flags).
+ * cb runs while rows are read: it must not use conn; attrs is valid during
+ * the call only. NOTFOUND if there is no such mailbox. */
+struct storage_mail_attrs {
+	uint32_t uid;
+	int64_t internal_date; /* unix time */
+	int64_t size;          /* bytes as read back (trace headers included) */
+	int64_t modseq;
+};
+typedef void storage_mail_attrs_cb(const struct storage_mail_attrs *attrs, void *context);
+enum storage_result storage_mail_attrs(struct storage_conn *conn, int64_t mailbox_id,
+				       uint32_t uid_lo, uint32_t uid_hi,
+				       storage_mail_attrs_cb *cb, void *context,
+				       const char **error_r);
+
 enum storage_flags_mode {
 	STORAGE_FLAGS_SET,    /* FLAGS: replace flags and keywords */
 	STORAGE_FLAGS_ADD,    /* +FLAGS: add them */
