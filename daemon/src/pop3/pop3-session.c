@@ -177,39 +177,20 @@ static void pop3_timer_cb(evutil_socket_t fd, short what, void *context)
 /* Read and run one line. Returns false when no complete line is there. */
 static bool pop3_session_read(struct pop3_session *session)
 {
-	struct evbuffer *in = net_conn_input(session->conn);
-	size_t eol_len = 0;
-	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-	if (eol.pos < 0) {
-		size_t have = evbuffer_get_length(in);
-		if (have >= POP3_LINE_MAX) {
-			if (!session->skipping_line) {
-				log_info(session->sid, POP3_PROTO, "line_too_long", "bytes=%zu+", have);
-				pop3_err(session, "line too long");
-				session->errors++;
-				session->skipping_line = true;
-			}
-			evbuffer_drain(in, have);
-		}
+	/* POP3_LINE_MAX counts the CRLF: the line itself is 2 bytes shorter */
+	char line[POP3_LINE_MAX];
+	size_t line_len = 0;
+	enum net_line_result got = net_line_read(&session->line_reader,
+						 net_conn_input(session->conn), line,
+						 POP3_LINE_MAX - 2, &line_len);
+	if (got == NET_LINE_NONE)
 		return false;
-	}
-	size_t line_len = (size_t)eol.pos;
-	if (session->skipping_line || line_len + eol_len > POP3_LINE_MAX) {
-		evbuffer_drain(in, line_len + eol_len);
-		if (!session->skipping_line) {
-			log_info(session->sid, POP3_PROTO, "line_too_long", "bytes=%zu", line_len);
-			pop3_err(session, "line too long");
-			session->errors++;
-		}
-		session->skipping_line = false;
+	if (got == NET_LINE_TOO_LONG) {
+		log_info(session->sid, POP3_PROTO, "line_too_long", "max=%d", POP3_LINE_MAX);
+		pop3_err(session, "line too long");
+		session->errors++;
 		return true;
 	}
-	char *line = xmalloc(line_len + 1);
-	evbuffer_remove(in, line, line_len);
-	evbuffer_drain(in, eol_len);
-	if (line_len > 0 && line[line_len - 1] == '\r')
-		line_len--;
-	line[line_len] = '\0';
 	if (session->continuation != NULL) {
 		pop3_continuation_fn *fn = session->continuation;
 		session->continuation = NULL;
@@ -218,7 +199,6 @@ static bool pop3_session_read(struct pop3_session *session)
 		pop3_command_run(session, line, line_len);
 	}
 	explicit_bzero(line, line_len); /* may have been a password */
-	free(line);
 	return true;
 }
 

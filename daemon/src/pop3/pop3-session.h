@@ -16,6 +16,8 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+
+#include "line-reader.h"
 #include <time.h>
 
 struct event;
@@ -69,7 +71,7 @@ struct pop3_session {
 	bool in_input;
 	bool auth_pending;         /* USER/PASS or AUTH being checked: read no further */
 	bool plaintext_ok;         /* TLS, loopback peer or allow_plaintext_auth */
-	bool skipping_line;        /* discarding the rest of an overlong line */
+	struct net_line_reader line_reader; /* bounded lines, overlong ones skipped */
 	struct event *timer;       /* idle timeout */
 	time_t last_input;
 
