@@ -168,19 +168,12 @@ static void auth_throttle_evict(struct auth_throttle *throttle, uint64_t now_ms)
 		auth_throttle_unlink(throttle, least);
 }
 
-/* Add delta to the key's score (creating the entry); returns the score
- * before. A score that would become negligible drops the entry. */
-static double auth_throttle_add(struct auth_throttle *throttle, const char *key, double delta,
-				uint64_t now_ms)
+/* One more failure for key (creating its entry). */
+static void auth_throttle_fail_key(struct auth_throttle *throttle, const char *key,
+				   uint64_t now_ms)
 {
 	struct auth_throttle_entry **slot = auth_throttle_slot(throttle, key);
 	double before = *slot != NULL ? auth_throttle_decayed(throttle, *slot, now_ms) : 0;
-	double after = before + delta;
-	if (after < AUTH_THROTTLE_NEGLIGIBLE) {
-		if (*slot != NULL)
-			auth_throttle_unlink(throttle, slot);
-		return before;
-	}
 	if (*slot == NULL) {
 		if (throttle->count >= throttle->set.max_entries) {
 			auth_throttle_evict(throttle, now_ms);
@@ -192,9 +185,8 @@ static double auth_throttle_add(struct auth_throttle *throttle, const char *key,
 		*slot = entry;
 		throttle->count++;
 	}
-	(*slot)->score = after;
+	(*slot)->score = before + 1.0;
 	(*slot)->updated_ms = now_ms;
-	return before;
 }
 
 /* base * 2^(n - 1) for a score rounding to n >= 1, capped. */
@@ -240,9 +232,9 @@ void auth_throttle_failed(struct auth_throttle *throttle, const char *address,
 	char key[AUTH_THROTTLE_KEY_MAX];
 	pthread_mutex_lock(&throttle->lock);
 	if (auth_throttle_key(AUTH_THROTTLE_ADDRESS, address, key, sizeof(key)))
-		(void)auth_throttle_add(throttle, key, 1.0, now_ms);
+		auth_throttle_fail_key(throttle, key, now_ms);
 	if (auth_throttle_key(AUTH_THROTTLE_ACCOUNT, account, key, sizeof(key)))
-		(void)auth_throttle_add(throttle, key, 1.0, now_ms);
+		auth_throttle_fail_key(throttle, key, now_ms);
 	pthread_mutex_unlock(&throttle->lock);
 }
 
