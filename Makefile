@@ -19,14 +19,15 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-INCLUDES := -Idaemon/src -Idaemon/src/lib -Idaemon/src/storage -Idaemon/src/net -Idaemon/src/auth -Idaemon/src/imap -Idaemon/src/postfix -Idaemon/src/pop3 -I$(BUILD)
+INCLUDES := -Idaemon/src -Idaemon/src/lib -Idaemon/src/storage -Idaemon/src/net -Idaemon/src/auth -Idaemon/src/imap -Idaemon/src/postfix -Idaemon/src/pop3 -Idaemon/src/sieve -Idaemon/src/managesieve -Idaemon/src/policy -I$(BUILD)
 CFLAGS_ALL = $(CFLAGS_BASE) $(INCLUDES) $(PKG_CFLAGS) $(CFLAGS)
 LIBS = $(LDFLAGS_SAN) $(PKG_LIBS) -pthread -lm
 
 notest = $(foreach f,$(1),$(if $(filter test-% fuzz-%,$(notdir $(f))),,$(f)))
 LIB_SRCS := $(call notest,$(wildcard daemon/src/lib/*.c daemon/src/storage/*.c \
 	daemon/src/net/*.c daemon/src/lmtp/*.c daemon/src/auth/*.c daemon/src/imap/*.c \
-	daemon/src/postfix/*.c daemon/src/pop3/*.c))
+	daemon/src/postfix/*.c daemon/src/pop3/*.c daemon/src/sieve/*.c \
+	daemon/src/managesieve/*.c daemon/src/policy/*.c))
 CTL_SRCS := $(call notest,$(wildcard daemon/tools/*.c))
 TEST_SRCS := $(wildcard daemon/src/*/test-*.c daemon/tools/test-*.c)
 FUZZ_SRCS := $(wildcard daemon/src/*/fuzz-*.c)

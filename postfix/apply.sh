@@ -20,7 +20,8 @@
 # tandemd must listen on the sockets the settings name, inside the queue
 # directory: sasl_listen = unix:QUEUE/private/tandem-auth, socketmap_listen
 # = unix:QUEUE/private/tandem-map, an lmtp_listen with unix:QUEUE/private/
-# tandem-lmtp (README "Postfix").
+# tandem-lmtp, and for greylisting policy_listen = unix:QUEUE/private/
+# tandem-policy (README "Postfix", "Filtering").
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 config=/etc/postfix

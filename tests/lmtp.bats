@@ -5,7 +5,7 @@
 
 setup() {
 	load helpers/common
-	tandem_config max_message_size=1M
+	tandem_config max_message_size=1M quota_warning_percent=0
 	demo_user alice@example.test alicepw
 	demo_user bob@example.test bobpw
 	demo_user carol@example.test carolpw

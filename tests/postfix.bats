@@ -7,6 +7,7 @@
 
 load helpers/common
 load helpers/postfix
+load helpers/mailcheck
 
 setup() {
 	postfix_require
@@ -34,22 +35,6 @@ teardown() {
 	tandem_stop_all
 }
 
-# wait_messages USER PASSWORD N: until USER's INBOX holds N messages (20 s).
-wait_messages() {
-	local n=0 out
-	while [ "$n" -lt 100 ]; do
-		out=$(imap_client lib "M.login('$1', '$2')" "M.select('INBOX')" 2>&1)
-		if [[ $out == *"[b'$3']"* ]]; then
-			return 0
-		fi
-		sleep 0.2
-		n=$((n + 1))
-	done
-	echo "INBOX of $1 never reached $3 messages: $out" >&2
-	tail -n 20 "$PF_LOG" >&2
-	return 1
-}
-
 # swaks_to PORT ARGS...: one SMTP transaction, quiet except the dialogue.
 swaks_to() {
 	local port=$1
@@ -62,9 +47,8 @@ swaks_to() {
 		--header "Subject: through postfix"
 	assert_success
 	assert_output --partial "250 2.0.0 Ok: queued"
-	wait_messages alice@example.test alice-secret 1
-	run -0 imap_client lib "M.login('alice@example.test', 'alice-secret')" "M.select('INBOX')" \
-		"M.fetch('1', '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')"
+	wait_count alice@example.test alice-secret INBOX 1
+	run -0 header_of alice@example.test alice-secret INBOX 1
 	assert_output --partial "Subject: through postfix"
 }
 
@@ -79,7 +63,7 @@ swaks_to() {
 
 @test "an alias reaches its user and a forward leaves for the outside" {
 	run -0 swaks_to "$SMTP_PORT" --from sender@elsewhere.test --to info@example.test
-	wait_messages alice@example.test alice-secret 1
+	wait_count alice@example.test alice-secret INBOX 1
 	run -0 swaks_to "$SMTP_PORT" --from sender@elsewhere.test --to fwd@example.test \
 		--header "Subject: forwarded"
 	local n=0
@@ -114,7 +98,7 @@ swaks_to() {
 		--auth-password bob-secret --from bob@example.test --to alice@example.test
 	assert_success
 	assert_output --partial "235 2.7.0 Authentication successful"
-	wait_messages alice@example.test alice-secret 1
+	wait_count alice@example.test alice-secret INBOX 1
 	run swaks_to "$SUBMISSION_PORT" --tls --auth PLAIN --auth-user alice@example.test \
 		--auth-password wrong --from alice@example.test --to friend@elsewhere.test
 	assert_failure
@@ -167,7 +151,7 @@ swaks_to() {
 		"${PF_TANDEM_KEYS[@]}"
 	tandem_start
 	postqueue -c "$PF_CONF" -f
-	wait_messages alice@example.test alice-secret 1
+	wait_count alice@example.test alice-secret INBOX 1
 	[ "$(postfix_queue_count)" -eq 0 ]
 }
 

@@ -21,7 +21,7 @@ setup() {
 @test "README: every tandemctl verb is documented" {
 	run "$BUILD/tandemctl" --help
 	local verbs
-	verbs=$(echo "$output" | grep -oE '^  (domain|user|alias|mailbox|import|export|check|migrate|stats)( [a-z]+)?' | sed 's/^  //' | sort -u)
+	verbs=$(echo "$output" | grep -oE '^  (domain|user|alias|mailbox|sieve|auth|import|export|check|migrate|stats)( [a-z]+)?' | sed 's/^  //' | sort -u)
 	[ -n "$verbs" ] || fail "tandemctl --help lists no verbs"
 	local verb missing=""
 	while IFS= read -r verb; do

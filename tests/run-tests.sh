@@ -2,9 +2,11 @@
 # run-tests.sh - run the unit tests (cmocka), the fuzz corpus replays and the
 # bats integration suites against the binaries in $BUILD, then print one
 # summary line "N passed, N failed, N skipped". Exit 1 if anything failed.
-# The IMAP and POP3 suites (tests/imap*.bats, tests/pop3*.bats) run twice:
-# on SQLite, then on a scratch PostgreSQL server (their tests marked
-# "[pgsql]"); set TANDEM_TEST_PGSQL=no to skip that second pass.
+# The IMAP, POP3, ManageSieve, Sieve delivery and quota grace suites
+# (tests/imap*.bats, tests/pop3*.bats, managesieve.bats, sieve-delivery.bats,
+# quota-grace.bats) run twice: on SQLite, then on a scratch PostgreSQL server
+# (their tests marked "[pgsql]"); set TANDEM_TEST_PGSQL=no to skip that
+# second pass.
 # Usage: tests/run-tests.sh [unit|bats|all] [bats files...]
 set -u
 cd "$(dirname "$0")/.."
@@ -135,12 +137,13 @@ bats_pass() {
 	mv -f "$out" "$final"
 }
 
-# The IMAP and POP3 suites again on PostgreSQL: one scratch server for the pass, a
+# The suites named at the top again on PostgreSQL: one scratch server for the pass, a
 # fresh database per test (tests/helpers/common.bash, tandem_config).
 bats_pgsql_pass() {
 	local f one pgsql_files=() dir uri
 	for f in "$@"; do
-		case "$f" in tests/imap*.bats | ./tests/imap*.bats | tests/pop3*.bats | ./tests/pop3*.bats) ;;
+		case "${f#./}" in tests/imap*.bats | tests/pop3*.bats | tests/managesieve.bats | \
+			tests/sieve-delivery.bats | tests/quota-grace.bats) ;;
 		*) continue ;;
 		esac
 		for one in "${bats_one_backend[@]}"; do

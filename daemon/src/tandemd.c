@@ -19,9 +19,12 @@
 #include "lmtp/lmtp.h"
 #include "imap/imap.h"
 #include "pop3/pop3.h"
+#include "managesieve/managesieve.h"
+#include "sieve/sieve.h"
 #include "auth-service.h"
 #include "postfix/sasl.h"
 #include "postfix/socketmap.h"
+#include "policy/policy.h"
 #include "log.h"
 #include "mailbox-events.h"
 #include "mime.h"
@@ -71,8 +74,10 @@ struct tandemd {
 	struct lmtp_service *lmtp;
 	struct imap_service *imap; /* NULL when imap_listen is empty */
 	struct pop3_service *pop3; /* NULL when pop3_listen and pop3s_listen are empty */
+	struct managesieve_service *managesieve; /* NULL when managesieve_listen is empty */
 	struct sasl_service *sasl; /* NULL when sasl_listen is empty */
 	struct socketmap_service *socketmap; /* NULL when socketmap_listen is empty */
+	struct policy_service *policy; /* NULL when policy_listen is empty */
 	struct auth_service *auth; /* password checks and lookups, off the loops */
 	struct net_server *net;
 	struct tls_context *tls;   /* NULL when tls_cert_file is empty */
@@ -145,6 +150,44 @@ static void tandemd_config_error(const char *path, const char *message)
 		fprintf(stderr, "tandemd: %s: %s\n", path, message);
 }
 
+static unsigned tandemd_uint(uint64_t value)
+{
+	return value > UINT_MAX ? UINT_MAX : (unsigned)value;
+}
+
+/* The policy service's settings (greylisting, DNSBL) from the keys. */
+static void tandemd_policy_settings(const struct tandem_config *cfg, struct policy_settings *set)
+{
+	*set = (struct policy_settings){
+		.greylist_mode = cfg->greylist_mode,
+		.greylist_delay = tandemd_uint(cfg->greylist_delay),
+		.greylist_retry_window = tandemd_uint(cfg->greylist_retry_window),
+		.greylist_autowhitelist_count = tandemd_uint(cfg->greylist_autowhitelist_count),
+		.greylist_autowhitelist_days = tandemd_uint(cfg->greylist_autowhitelist_days),
+		.greylist_ipv4_prefix = tandemd_uint(cfg->greylist_ipv4_prefix),
+		.greylist_ipv6_prefix = tandemd_uint(cfg->greylist_ipv6_prefix),
+		.greylist_whitelist_networks = cfg->greylist_whitelist_networks,
+		.greylist_whitelist_domains = cfg->greylist_whitelist_domains,
+		.dnsbl_zones = cfg->dnsbl_zones,
+		.dnsbl_threshold = tandemd_uint(cfg->dnsbl_threshold),
+		.dnsbl_resolver = cfg->dnsbl_resolver,
+		.dnsbl_timeout_ms = tandemd_uint(cfg->dnsbl_timeout_ms),
+	};
+}
+
+/* The policy keys make sense (checked even when policy_listen is empty, so
+ * turning it on later cannot fail). *error_r allocated. */
+static int tandemd_check_policy(const struct tandem_config *cfg, char **error_r)
+{
+	struct policy_settings set;
+	struct policy_service *service;
+	tandemd_policy_settings(cfg, &set);
+	if (policy_service_create(&set, &service, error_r) < 0)
+		return -1;
+	policy_service_free(&service);
+	return 0;
+}
+
 /* A listener list key, when set, parses. *error_r allocated. */
 static int tandemd_check_listen(const char *key, const char *value, char **error_r)
 {
@@ -194,6 +237,23 @@ static int tandemd_config_check(const struct tandem_config *cfg, char **error_r)
 		*error_r = xasprintf("pop3_idle_timeout: out of range (1 to 86400)");
 		return -1;
 	}
+	if (tandemd_check_listen("managesieve_listen", cfg->managesieve_listen, error_r) < 0)
+		return -1;
+	if (cfg->managesieve_idle_timeout == 0 || cfg->managesieve_idle_timeout > 86400) {
+		*error_r = xasprintf("managesieve_idle_timeout: out of range (1 to 86400)");
+		return -1;
+	}
+	if (cfg->sieve_max_script_size == 0 || cfg->sieve_max_script_size > SIEVE_SCRIPT_MAX) {
+		*error_r = xasprintf("sieve_max_script_size: out of range (1 to %d)", SIEVE_SCRIPT_MAX);
+		return -1;
+	}
+	if (cfg->sieve_max_scripts == 0 || cfg->sieve_max_scripts > 10000) {
+		*error_r = xasprintf("sieve_max_scripts: out of range (1 to 10000)");
+		return -1;
+	}
+	if (tandemd_check_listen("policy_listen", cfg->policy_listen, error_r) < 0 ||
+	    tandemd_check_policy(cfg, error_r) < 0)
+		return -1;
 	if (cfg->imaps_listen[0] != '\0' && cfg->tls_cert_file[0] == '\0') {
 		*error_r = xasprintf("imaps_listen: implicit TLS needs tls_cert_file and tls_key_file");
 		return -1;
@@ -488,11 +548,13 @@ static void tandemd_reload_tls(struct tandemd *d)
 	log_info(NULL, "tandemd", "tls_reloaded", "subject=\"%s\"", subject);
 }
 
-/* SIGHUP: reopen the log (syslog reconnects), then the TLS hook. */
+/* SIGHUP: reopen the log (syslog reconnects), then the TLS hook, then the
+ * administrator's Sieve script. */
 static void tandemd_reload(struct tandemd *d)
 {
 	log_setup(d->log_target, d->log_level, "tandemd");
 	tandemd_reload_tls(d);
+	lmtp_service_reload(d->lmtp);
 	log_info(NULL, "tandemd", "reload", "log=reopened");
 }
 
@@ -534,6 +596,13 @@ static int tandemd_start(struct tandemd *d)
 		.max_line_length = (size_t)d->cfg.max_line_length,
 		.max_message_size = d->cfg.max_message_size,
 		.max_recipients = (unsigned)d->cfg.max_recipients,
+		.quota_grace_percent = (unsigned)d->cfg.quota_grace_percent,
+		.quota_warning_percent = (unsigned)d->cfg.quota_warning_percent,
+		.quota_warning_from = d->cfg.quota_warning_from,
+		.sieve_admin_script = d->cfg.sieve_admin_script,
+		.sendmail_path = d->cfg.sendmail_path,
+		.sendmail_config_dir = d->cfg.sendmail_config_dir,
+		.sendmail_timeout_secs = (unsigned)d->cfg.sendmail_timeout,
 	};
 	struct net_settings net_set = {
 		.worker_threads = (unsigned)d->cfg.worker_threads,
@@ -609,6 +678,22 @@ static int tandemd_start(struct tandemd *d)
 			return -1;
 		}
 	}
+	if (d->cfg.managesieve_listen[0] != '\0') {
+		struct managesieve_settings ms_set = {
+			.allow_plaintext_auth = d->cfg.imap_allow_plaintext_auth,
+			.plaintext_auth_loopback = d->cfg.plaintext_auth_loopback,
+			.idle_timeout_secs = (unsigned)d->cfg.managesieve_idle_timeout,
+			.max_script_size = (size_t)d->cfg.sieve_max_script_size,
+			.max_scripts = (unsigned)d->cfg.sieve_max_scripts,
+		};
+		d->managesieve = managesieve_service_create(&ms_set);
+		if (net_server_listen(d->net, managesieve_service_net(d->managesieve),
+				      d->cfg.managesieve_listen, &error) < 0) {
+			log_error(NULL, "tandemd", "listen_failed", "error=\"%s\"", error);
+			free(error);
+			return -1;
+		}
+	}
 	if (d->cfg.sasl_listen[0] != '\0') {
 		struct sasl_settings sasl_set = {
 			.allow_plaintext = d->cfg.imap_allow_plaintext_auth,
@@ -631,6 +716,17 @@ static int tandemd_start(struct tandemd *d)
 			return -1;
 		}
 	}
+	if (d->cfg.policy_listen[0] != '\0') {
+		struct policy_settings policy_set;
+		tandemd_policy_settings(&d->cfg, &policy_set);
+		if (policy_service_create(&policy_set, &d->policy, &error) < 0 ||
+		    net_server_listen(d->net, policy_service_net(d->policy), d->cfg.policy_listen,
+				      &error) < 0) {
+			log_error(NULL, "tandemd", "listen_failed", "error=\"%s\"", error);
+			free(error);
+			return -1;
+		}
+	}
 	if (tandemd_write_pid_file(d) < 0 || tandemd_drop_privileges(d->cfg.run_user) < 0)
 		return -1;
 
@@ -642,6 +738,13 @@ static int tandemd_start(struct tandemd *d)
 		return -1;
 	}
 	lmtp_service_set_storage(d->lmtp, d->storage);
+	/* the submit queue (Sieve redirect, vacation, quota warnings) and the
+	 * administrator's Sieve script */
+	if (lmtp_service_start(d->lmtp, &error) < 0) {
+		log_error(NULL, "tandemd", "start_failed", "error=\"%s\"", error);
+		free(error);
+		return -1;
+	}
 	struct auth_service_settings auth_set = {
 		.threads = (unsigned)d->cfg.auth_threads,
 		.log_attempts = d->cfg.auth_log_days > 0,
@@ -662,6 +765,8 @@ static int tandemd_start(struct tandemd *d)
 		imap_service_set_auth(d->imap, d->auth);
 	if (d->pop3 != NULL)
 		pop3_service_set_auth(d->pop3, d->auth);
+	if (d->managesieve != NULL)
+		managesieve_service_set_auth(d->managesieve, d->auth);
 	lmtp_service_set_auth(d->lmtp, d->auth);
 	if (d->sasl != NULL)
 		sasl_service_set_auth(d->sasl, d->auth);
@@ -708,8 +813,14 @@ static void tandemd_stop(struct tandemd *d)
 		 * the committer keeps its session until the callback */
 		net_server_stop_workers(d->net);
 	}
+	/* DNS lookups still in flight belong to the workers' event bases */
+	policy_service_stop(d->policy);
 	/* answers still queued go to the stopped workers' queues (run below) */
 	auth_service_free(&d->auth);
+	/* redirects and replies queued after their commit go out (or into
+	 * INBOX) while the storage is still there */
+	if (d->lmtp != NULL)
+		lmtp_service_stop(d->lmtp);
 	if (d->storage != NULL)
 		storage_deinit(&d->storage); /* finishes what was queued */
 	if (d->net != NULL) {
@@ -719,8 +830,10 @@ static void tandemd_stop(struct tandemd *d)
 	lmtp_service_free(&d->lmtp);
 	imap_service_free(&d->imap);
 	pop3_service_free(&d->pop3);
+	managesieve_service_free(&d->managesieve);
 	sasl_service_free(&d->sasl);
 	socketmap_service_free(&d->socketmap);
+	policy_service_free(&d->policy);
 	tls_context_free(&d->tls);
 	for (size_t i = 0; i < sizeof(d->signals) / sizeof(d->signals[0]); i++)
 		if (d->signals[i] != NULL)

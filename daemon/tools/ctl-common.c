@@ -209,6 +209,15 @@ int ctl_user_lookup(struct ctl_context *ctx, const char *address, struct storage
 	return CTL_EXIT_OK;
 }
 
+int ctl_user_args(struct ctl_context *ctx, int argc, char **argv, int min, int max,
+		  const char **pos_r, struct storage_user *user_r)
+{
+	int count, ret;
+	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, min, max, pos_r, &count)) != CTL_EXIT_OK)
+		return ret;
+	return ctl_user_lookup(ctx, pos_r[0], user_r);
+}
+
 int ctl_domain_lookup(struct ctl_context *ctx, const char *name, struct storage_domain *domain_r)
 {
 	char norm[STORAGE_DOMAIN_MAX + 1];

@@ -140,6 +140,11 @@ int ctl_domain_name(struct ctl_context *ctx, const char *text, char *out);
 /* ---- lookups that print the usual errors (ctl-common.c) ---- */
 /* CTL_EXIT_OK, or prints "unknown user 'x'" / the storage error. */
 int ctl_user_lookup(struct ctl_context *ctx, const char *address, struct storage_user *user_r);
+/* A verb whose first argument is a user: between min (>= 1) and max
+ * positional arguments (no options) into pos_r, and pos_r[0] looked up as
+ * ctl_user_lookup() does. */
+int ctl_user_args(struct ctl_context *ctx, int argc, char **argv, int min, int max,
+		  const char **pos_r, struct storage_user *user_r);
 /* CTL_EXIT_OK, or prints "unknown domain 'x'" / the storage error. */
 int ctl_domain_lookup(struct ctl_context *ctx, const char *name, struct storage_domain *domain_r);
 

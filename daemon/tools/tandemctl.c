@@ -10,6 +10,7 @@
  * rest).
  */
 #include "ctl.h"
+#include "ctl-sieve.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -71,6 +72,22 @@ static const struct ctl_verb ctl_verbs[] = {
 	  "Show or change who else may use a folder: IDENTIFIER is a user's address, 'anyone' "
 	  "or 'authenticated'; RIGHTS are RFC 4314 letters of lrswipkxtea ('' removes). list "
 	  "prints IDENTIFIER RIGHTS (tab-separated), the owner first.", 0 },
+	{ "sieve", "list", ctl_sieve_list, "ADDRESS",
+	  "List a user's Sieve scripts: NAME BYTES active|- (tab-separated).", 0 },
+	{ "sieve", "put", ctl_sieve_put, "ADDRESS NAME",
+	  "Store the script read from stdin as NAME (replacing it); a script that does not "
+	  "compile is refused with its line-numbered error.", 0 },
+	{ "sieve", "get", ctl_sieve_get, "ADDRESS NAME",
+	  "Print a script.", 0 },
+	{ "sieve", "activate", ctl_sieve_activate, "ADDRESS NAME",
+	  "Make NAME the script run at delivery (at most one is active).", 0 },
+	{ "sieve", "deactivate", ctl_sieve_deactivate, "ADDRESS",
+	  "Run no script of the user at delivery.", 0 },
+	{ "sieve", "delete", ctl_sieve_delete, "ADDRESS NAME",
+	  "Delete a script; refused while it is active.", 0 },
+	{ "sieve", "check", ctl_sieve_check, "FILE",
+	  "Compile a script file (- for stdin) without storing it: ok, or the error.",
+	  CTL_VERB_NO_STORAGE },
 	{ "import", NULL, ctl_import, "USER PATH [--folder NAME]",
 	  "Import a Maildir++ tree, an mbox file or a directory of .mbox files (as export "
 	  "writes) into INBOX or NAME; failed messages are reported and the rest imported.",

@@ -12,7 +12,7 @@ mkdir -p "$out"
 pkgs="libevent libevent_pthreads libevent_openssl gmime-3.0 sqlite3 libpq libcrypt zlib openssl ldap"
 # shellcheck disable=SC2046,SC2086
 libsrcs=$(ls daemon/src/lib/*.c daemon/src/storage/*.c daemon/src/net/*.c daemon/src/lmtp/*.c daemon/src/imap/*.c \
-	daemon/src/auth/*.c daemon/src/postfix/*.c daemon/src/pop3/*.c 2>/dev/null | grep -v -e '/test-' -e '/fuzz-')
+	daemon/src/auth/*.c daemon/src/postfix/*.c daemon/src/pop3/*.c daemon/src/sieve/*.c daemon/src/managesieve/*.c daemon/src/policy/*.c 2>/dev/null | grep -v -e '/test-' -e '/fuzz-')
 daemon/gen-schema.sh schema >"$out/schema-files.c"
 status=0
 for target in daemon/src/*/fuzz-*.c; do
@@ -23,7 +23,7 @@ for target in daemon/src/*/fuzz-*.c; do
 	echo "fuzz: building $name"
 	# shellcheck disable=SC2086
 	clang-14 -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-Idaemon/src -Idaemon/src/lib -Idaemon/src/storage -Idaemon/src/net -Idaemon/src/auth -Idaemon/src/imap -Idaemon/src/postfix -Idaemon/src/pop3 -I"$out" \
+		-Idaemon/src -Idaemon/src/lib -Idaemon/src/storage -Idaemon/src/net -Idaemon/src/auth -Idaemon/src/imap -Idaemon/src/postfix -Idaemon/src/pop3 -Idaemon/src/sieve -Idaemon/src/managesieve -Idaemon/src/policy -I"$out" \
 		$(pkg-config --cflags $pkgs) -o "$out/$name" "$target" $libsrcs "$out/schema-files.c" \
 		$(pkg-config --libs $pkgs) -pthread
 	echo "fuzz: running $name for ${seconds}s"

@@ -7,6 +7,7 @@
  */
 #include "password.h"
 #include "base64.h"
+#include "hex.h"
 #include "storage.h"
 #include "xalloc.h"
 
@@ -132,16 +133,6 @@ static bool password_parse(const char *hash, const struct password_scheme **sche
 	return false;
 }
 
-static int password_hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Standard base64 (padding optional: stored hashes often lack it) into
  * out; -1 if malformed or too long. */
@@ -166,8 +157,8 @@ static int password_hex_decode(const char *in, unsigned char *out, size_t outsiz
 	if (len % 2 != 0 || len / 2 > outsize)
 		return -1;
 	for (size_t i = 0; i < len; i += 2) {
-		int hi = password_hex_value((unsigned char)in[i]);
-		int lo = password_hex_value((unsigned char)in[i + 1]);
+		int hi = hex_digit_value((unsigned char)in[i]);
+		int lo = hex_digit_value((unsigned char)in[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i / 2] = (unsigned char)(hi << 4 | lo);

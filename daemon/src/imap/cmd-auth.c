@@ -10,8 +10,7 @@
  */
 #include "imap-commands.h"
 #include "auth-service.h"
-#include "base64.h"
-#include "sasl-plain.h"
+#include "sasl-exchange.h"
 #include "connection.h"
 #include "log.h"
 #include "xalloc.h"
@@ -19,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* Longest base64 SASL response accepted (user + password + authzid). */
 #define IMAP_SASL_RESPONSE_MAX 2048
@@ -120,92 +118,63 @@ static struct imap_client_cmd imap_auth_cmd(struct imap_session *session)
 	return cmd;
 }
 
-/* Decode one SASL response; replies BAD and returns NULL when malformed or
- * cancelled ("*"). The result is allocated and wiped by the caller. */
-static unsigned char *imap_sasl_decode(struct imap_client_cmd *cmd, const char *in, size_t len,
-				       size_t *len_r)
+/* IMAP's SASL rules: "=" is the empty response (RFC 4959), "*" cancels
+ * (RFC 3501 6.2.2). */
+static const struct sasl_exchange_rules imap_sasl_rules = {
+	.response_max = IMAP_SASL_RESPONSE_MAX,
+	.equals_is_empty = true,
+	.cancel = true,
+};
+
+static void imap_sasl_cont(struct imap_session *session, const char *line, size_t len);
+
+/* "+ challenge"; the answer goes to imap_sasl_cont. */
+static void imap_sasl_challenge(struct imap_session *session, const char *challenge)
 {
-	if (len == 1 && in[0] == '*') {
+	session->continuation = imap_sasl_cont;
+	imap_reply(session, "+ %s", challenge);
+}
+
+/* One SASL response (initial or after "+ "): the next challenge, the
+ * check, or the reply that ends the exchange. */
+static void imap_sasl_step(struct imap_client_cmd *cmd, const char *resp, size_t len)
+{
+	struct sasl_exchange *ex = &cmd->session->sasl;
+	const char *challenge = NULL, *user = NULL, *password = NULL;
+	switch (sasl_exchange_step(ex, resp, len, &challenge, &user, &password)) {
+	case SASL_EXCHANGE_CHALLENGE:
+		imap_sasl_challenge(cmd->session, challenge);
+		return;
+	case SASL_EXCHANGE_DONE:
+		imap_auth_check(cmd, user, password, sasl_exchange_mech_name(ex->mech));
+		break;
+	case SASL_EXCHANGE_CANCELLED:
 		imap_cmd_bad(cmd, "authentication cancelled");
-		return NULL;
-	}
-	if (len > IMAP_SASL_RESPONSE_MAX) {
+		break;
+	case SASL_EXCHANGE_TOO_LONG:
 		imap_cmd_bad(cmd, "SASL response too long");
-		return NULL;
-	}
-	unsigned char *out = xmalloc(BASE64_DECODED_MAX(len));
-	if (len == 1 && in[0] == '=') {
-		out[0] = '\0';
-		*len_r = 0;
-		return out;
-	}
-	if (base64_decode(in, len, out, len_r) < 0) {
-		free(out);
+		break;
+	case SASL_EXCHANGE_BAD_BASE64:
 		imap_cmd_bad(cmd, "invalid base64 in the SASL response");
-		return NULL;
-	}
-	return out;
-}
-
-static void imap_sasl_wipe(unsigned char **data, size_t len)
-{
-	if (*data == NULL)
-		return;
-	explicit_bzero(*data, len);
-	free(*data);
-	*data = NULL;
-}
-
-/* PLAIN: [authzid] NUL authcid NUL passwd */
-static void imap_sasl_plain(struct imap_client_cmd *cmd, const char *resp, size_t resp_len)
-{
-	size_t len;
-	unsigned char *data = imap_sasl_decode(cmd, resp, resp_len, &len);
-	if (data == NULL)
-		return;
-	const char *authcid, *passwd;
-	int ret = sasl_plain_split((const char *)data, len, &authcid, &passwd);
-	if (ret == -2) {
+		break;
+	case SASL_EXCHANGE_AUTHZID:
 		cmd->session->auth_failures++;
 		imap_cmd_no(cmd, "[AUTHORIZATIONFAILED] cannot log in as another user");
-	} else if (ret < 0) {
+		break;
+	case SASL_EXCHANGE_BAD_PLAIN:
 		imap_cmd_bad(cmd, "malformed PLAIN response");
-	} else {
-		imap_auth_check(cmd, authcid, passwd, "plain");
+		break;
+	case SASL_EXCHANGE_LOGIN_NUL:
+		imap_cmd_bad(cmd, "NUL in a LOGIN response");
+		break;
 	}
-	imap_sasl_wipe(&data, len);
+	sasl_exchange_end(ex);
 }
 
-static void imap_sasl_plain_cont(struct imap_session *session, const char *line, size_t len)
+static void imap_sasl_cont(struct imap_session *session, const char *line, size_t len)
 {
 	struct imap_client_cmd cmd = imap_auth_cmd(session);
-	imap_sasl_plain(&cmd, line, len);
-}
-
-static void imap_sasl_login_cont(struct imap_session *session, const char *line, size_t len)
-{
-	struct imap_client_cmd cmd = imap_auth_cmd(session);
-	size_t dlen;
-	unsigned char *data = imap_sasl_decode(&cmd, line, len, &dlen);
-	if (data == NULL) {
-		free(session->cont_user);
-		session->cont_user = NULL;
-		return;
-	}
-	if (memchr(data, '\0', dlen) != NULL) {
-		imap_cmd_bad(&cmd, "NUL in a LOGIN response");
-	} else if (session->cont_user == NULL) {
-		session->cont_user = (char *)data;
-		data = NULL;
-		session->continuation = imap_sasl_login_cont;
-		imap_reply(session, "+ UGFzc3dvcmQ6"); /* "Password:" */
-		return;
-	} else {
-		imap_auth_check(&cmd, session->cont_user, (const char *)data, "login");
-	}
-	imap_sasl_wipe(&data, dlen);
-	free(session->cont_user);
-	session->cont_user = NULL;
+	imap_sasl_step(&cmd, line, len);
 }
 
 void imap_cmd_authenticate(struct imap_client_cmd *cmd)
@@ -216,30 +185,18 @@ void imap_cmd_authenticate(struct imap_client_cmd *cmd)
 		imap_cmd_bad(cmd, "AUTHENTICATE needs a mechanism and an optional initial response");
 		return;
 	}
-	bool plain = strcasecmp(cmd->args[0].str, "PLAIN") == 0;
-	bool login = strcasecmp(cmd->args[0].str, "LOGIN") == 0;
-	if (!plain && !login) {
+	enum sasl_exchange_mech mech;
+	if (sasl_exchange_mech_parse(cmd->args[0].str, &mech) < 0) {
 		imap_cmd_no(cmd, "unsupported authentication mechanism");
 		return;
 	}
 	if (!imap_auth_allowed(cmd))
 		return;
 	snprintf(session->cont_tag, sizeof(session->cont_tag), "%s", cmd->tag);
-	free(session->cont_user);
-	session->cont_user = NULL;
-	if (plain) {
-		if (cmd->arg_count == 2) {
-			imap_sasl_plain(cmd, cmd->args[1].str, cmd->args[1].len);
-			return;
-		}
-		session->continuation = imap_sasl_plain_cont;
-		imap_reply(session, "+ ");
-		return;
-	}
+	sasl_exchange_begin(&session->sasl, mech, &imap_sasl_rules);
 	if (cmd->arg_count == 2) {
-		imap_sasl_login_cont(session, cmd->args[1].str, cmd->args[1].len);
+		imap_sasl_step(cmd, cmd->args[1].str, cmd->args[1].len);
 		return;
 	}
-	session->continuation = imap_sasl_login_cont;
-	imap_reply(session, "+ VXNlcm5hbWU6"); /* "Username:" */
+	imap_sasl_challenge(session, sasl_exchange_first_challenge(&session->sasl));
 }

@@ -242,7 +242,7 @@ static void imap_session_free(struct imap_session *session)
 	imap_view_free(session);
 	if (session->timer != NULL)
 		event_free(session->timer);
-	free(session->cont_user);
+	sasl_exchange_end(&session->sasl);
 	buf_free(&session->cmd);
 	conn_deflate_free(&session->deflate);
 	if (session->plain_in != NULL)

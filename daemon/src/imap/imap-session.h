@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "imap.h"
 #include "imap-parser.h"
+#include "sasl-exchange.h"
 #include "session-id.h"
 #include "storage.h"
 
@@ -112,7 +113,7 @@ struct imap_session {
 	/* AUTHENTICATE waiting for a client line */
 	imap_continuation_fn *continuation;
 	char cont_tag[IMAP_TAG_MAX + 1];
-	char *cont_user;
+	struct sasl_exchange sasl;
 
 	/* ENABLE / implied (RFC 7162): MODSEQ in FETCH responses,
 	 * HIGHESTMODSEQ at SELECT; qresync: VANISHED instead of EXPUNGE */

@@ -40,7 +40,8 @@ enum lmtp_rcpt_directory {
 };
 
 /* With SIZE given, refuse now when the message cannot fit any of the users'
- * quotas. Lookup failures do not refuse: the commit decides then. */
+ * quotas (with the LMTP grace, quota_grace_percent). Lookup failures do not
+ * refuse: the commit decides then. */
 static bool lmtp_rcpt_over_quota(struct lmtp_session *session, const struct storage_recipient *r)
 {
 	if (!session->has_size || r->user_count == 0)
@@ -51,9 +52,14 @@ static bool lmtp_rcpt_over_quota(struct lmtp_session *session, const struct stor
 		const char *error;
 		if (storage_user_get_by_id(conn, r->user_ids[i], &user, &error) != STORAGE_OK)
 			return false;
+		/* the commit's rule: a user under quota may end up to the
+		 * grace over it, one at or over it gets nothing */
+		uint64_t grace = (uint64_t)user.quota_bytes *
+				 session->service->set.quota_grace_percent / 100;
 		bool bytes_over = user.quota_bytes > 0 &&
-				  (uint64_t)user.used_bytes + session->declared_size >
-				  (uint64_t)user.quota_bytes;
+				  (user.used_bytes >= user.quota_bytes ||
+				   (uint64_t)user.used_bytes + session->declared_size >
+				   (uint64_t)user.quota_bytes + grace);
 		bool count_over = user.quota_messages > 0 &&
 				  user.used_messages + 1 > user.quota_messages;
 		if (!bytes_over && !count_over)

@@ -1,9 +1,12 @@
 /* lmtp-service.c - the LMTP service context shared by all workers: settings,
- * the storage and auth handles, the count of deliveries in flight, and the net hooks
+ * the storage and auth handles, the count of deliveries in flight, the
+ * submit queue and the administrator's Sieve script, and the net hooks
  * (including the refusal sent over a connection limit).
  * Read-only after start-up except the atomic counter.
  */
 #include "lmtp-session.h"
+#include "lmtp-sieve.h"
+#include "lmtp-submit.h"
 #include "connection.h"
 #include "xalloc.h"
 
@@ -28,6 +31,14 @@ struct lmtp_service *lmtp_service_create(const struct lmtp_settings *set)
 	service->set = *set;
 	service->hostname = xstrdup(set->hostname);
 	service->set.hostname = service->hostname;
+	const char **strings[] = { &service->set.quota_warning_from,
+				   &service->set.sieve_admin_script, &service->set.sendmail_path,
+				   &service->set.sendmail_config_dir };
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		service->strings[i] = xstrdup(*strings[i] != NULL ? *strings[i] : "");
+		*strings[i] = service->strings[i];
+	}
+	pthread_mutex_init(&service->admin_lock, NULL);
 	atomic_init(&service->deliveries_in_flight, 0);
 
 	struct net_service *net = xcalloc(1, sizeof(*net));
@@ -46,6 +57,11 @@ void lmtp_service_free(struct lmtp_service **servicep)
 	if (service == NULL)
 		return;
 	*servicep = NULL;
+	lmtp_service_stop(service);
+	lmtp_sieve_admin_free(service);
+	pthread_mutex_destroy(&service->admin_lock);
+	for (size_t i = 0; i < sizeof(service->strings) / sizeof(service->strings[0]); i++)
+		free(service->strings[i]);
 	free(service->net);
 	free(service->hostname);
 	free(service);
@@ -54,6 +70,32 @@ void lmtp_service_free(struct lmtp_service **servicep)
 void lmtp_service_set_storage(struct lmtp_service *service, struct storage *storage)
 {
 	service->storage = storage;
+}
+
+int lmtp_service_start(struct lmtp_service *service, char **error_r)
+{
+	struct lmtp_submit_settings set = {
+		.sendmail_path = service->set.sendmail_path,
+		.sendmail_config_dir = service->set.sendmail_config_dir,
+		.timeout_secs = service->set.sendmail_timeout_secs,
+		.quota_warning_percent = service->set.quota_warning_percent,
+		.quota_warning_from = service->set.quota_warning_from,
+		.hostname = service->hostname,
+	};
+	if (lmtp_submit_start(&set, service->storage, &service->submit, error_r) < 0)
+		return -1;
+	lmtp_sieve_admin_reload(service);
+	return 0;
+}
+
+void lmtp_service_stop(struct lmtp_service *service)
+{
+	lmtp_submit_stop(&service->submit);
+}
+
+void lmtp_service_reload(struct lmtp_service *service)
+{
+	lmtp_sieve_admin_reload(service);
 }
 
 void lmtp_service_set_auth(struct lmtp_service *service, struct auth_service *auth)

@@ -16,6 +16,7 @@
 #include "session-id.h"
 #include "storage.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -35,9 +36,16 @@ enum lmtp_state {
 	LMTP_STATE_COUNT
 };
 
+struct lmtp_sieve_admin;
+struct lmtp_submit;
+
 struct lmtp_service {
 	struct lmtp_settings set;
 	char *hostname;
+	char *strings[5];          /* set's other strings, copied */
+	struct lmtp_submit *submit; /* the submit queue; NULL until started, after stop */
+	pthread_mutex_t admin_lock;
+	struct lmtp_sieve_admin *admin; /* the administrator's script; under admin_lock */
 	struct storage *storage;
 	struct auth_service *auth; /* directory lookups for unknown recipients; may be NULL */
 	struct net_service *net;

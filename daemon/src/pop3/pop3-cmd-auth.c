@@ -11,43 +11,28 @@
  */
 #include "pop3-session.h"
 #include "auth-service.h"
-#include "base64.h"
 #include "connection.h"
 #include "log.h"
-#include "sasl-plain.h"
 #include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-/* A USER/PASS or AUTH waiting for the auth service. */
-struct pop3_auth_wait {
-	struct pop3_session *session;
-	char mech[8];
-};
-
-static void pop3_auth_done(const struct auth_reply *reply, void *context)
+/* The auth service answered (sasl_exchange_check). */
+static void pop3_auth_done(void *context, const struct auth_reply *reply, const char *mech)
 {
-	struct pop3_auth_wait *wait = context;
-	struct pop3_session *session = wait->session;
-	session->auth_pending = false;
-	if (session->conn != NULL) {
-		if (reply->result == AUTH_RESULT_OK) {
-			pop3_maildrop_open(session, reply->user, wait->mech);
-		} else if (reply->result == AUTH_RESULT_TEMPFAIL) {
-			pop3_err(session, "[SYS/TEMP] temporary failure, try again later");
-		} else {
-			session->auth_failures++;
-			pop3_err(session, "[AUTH] Authentication failed.");
-			if (session->auth_failures >= POP3_AUTH_FAILURES_MAX)
-				pop3_session_close(session, "auth failures");
-		}
-		pop3_session_resume(session);
+	struct pop3_session *session = context;
+	if (reply->result == AUTH_RESULT_OK) {
+		pop3_maildrop_open(session, reply->user, mech);
+	} else if (reply->result == AUTH_RESULT_TEMPFAIL) {
+		pop3_err(session, "[SYS/TEMP] temporary failure, try again later");
+	} else {
+		session->auth_failures++;
+		pop3_err(session, "[AUTH] Authentication failed.");
+		if (session->auth_failures >= POP3_AUTH_FAILURES_MAX)
+			pop3_session_close(session, "auth failures");
 	}
-	pop3_session_release(session);
-	free(wait);
 }
 
 /* Check user and password off this worker's loop; reply when the answer
@@ -59,22 +44,12 @@ static void pop3_auth_check(struct pop3_session *session, const char *user,
 		pop3_err(session, "[SYS/TEMP] authentication is not available");
 		return;
 	}
-	struct pop3_auth_wait *wait = xcalloc(1, sizeof(*wait));
-	wait->session = session;
-	snprintf(wait->mech, sizeof(wait->mech), "%s", mech);
-	struct auth_request req = {
-		.service = "pop3",
-		.sid = session->sid,
-		.peer_addr = net_conn_peer_addr(session->conn),
-		.mech = mech,
-		.user = user,
-		.password = password,
-	};
-	session->auth_pending = true;
-	net_conn_set_reading(session->conn, false);
-	pop3_session_hold(session);
-	auth_login(session->service->auth, session->worker, &req, pop3_auth_done, wait);
+	sasl_exchange_check(&session->core, session->service->auth, "pop3", user, password, mech,
+			    pop3_auth_done);
 }
+
+/* pop3_continuation_fn: one SASL response */
+static void pop3_sasl_step(struct pop3_session *session, const char *resp, size_t len);
 
 static bool pop3_auth_allowed(struct pop3_session *session)
 {
@@ -106,87 +81,55 @@ void pop3_cmd_pass(struct pop3_session *session, const struct pop3_command *cmd)
 	free(user);
 }
 
-static void pop3_sasl_wipe(unsigned char **data, size_t len)
+/* POP3's SASL rules (RFC 5034 4): "=" is the empty response, "*" cancels. */
+static const struct sasl_exchange_rules pop3_sasl_rules = {
+	.equals_is_empty = true,
+	.cancel = true,
+};
+
+/* "+ challenge" and wait for the answer. */
+static void pop3_sasl_challenge(struct pop3_session *session, const char *challenge)
 {
-	if (*data == NULL)
-		return;
-	explicit_bzero(*data, len);
-	free(*data);
-	*data = NULL;
+	session->continuation = pop3_sasl_step;
+	pop3_write(session, "+ ", 2);
+	pop3_write(session, challenge, strlen(challenge));
+	pop3_write(session, "\r\n", 2);
 }
 
-/* Decode one SASL response; replies -ERR and returns NULL when malformed
- * or cancelled ("*", RFC 5034 4). The result is wiped by the caller. */
-static unsigned char *pop3_sasl_decode(struct pop3_session *session, const char *in,
-				       size_t len, size_t *len_r)
+/* One SASL response (initial or after "+ "): the next challenge, the
+ * check, or the error that ends the exchange. */
+static void pop3_sasl_step(struct pop3_session *session, const char *resp, size_t len)
 {
-	if (len == 1 && in[0] == '*') {
+	struct sasl_exchange *ex = &session->sasl;
+	const char *challenge = NULL, *user = NULL, *password = NULL;
+	switch (sasl_exchange_step(ex, resp, len, &challenge, &user, &password)) {
+	case SASL_EXCHANGE_CHALLENGE:
+		pop3_sasl_challenge(session, challenge);
+		return;
+	case SASL_EXCHANGE_DONE:
+		pop3_auth_check(session, user, password, sasl_exchange_mech_name(ex->mech));
+		break;
+	case SASL_EXCHANGE_CANCELLED:
 		pop3_err(session, "authentication cancelled");
-		return NULL;
-	}
-	unsigned char *out = xmalloc(BASE64_DECODED_MAX(len) + 1);
-	if (len == 1 && in[0] == '=') {
-		out[0] = '\0';
-		*len_r = 0;
-		return out;
-	}
-	if (base64_decode(in, len, out, len_r) < 0) {
-		free(out);
+		break;
+	case SASL_EXCHANGE_TOO_LONG:
+	case SASL_EXCHANGE_BAD_BASE64:
 		pop3_err(session, "invalid base64 in the SASL response");
 		session->errors++;
-		return NULL;
-	}
-	return out;
-}
-
-/* PLAIN: [authzid] NUL authcid NUL passwd */
-static void pop3_sasl_plain(struct pop3_session *session, const char *resp, size_t resp_len)
-{
-	size_t len;
-	unsigned char *data = pop3_sasl_decode(session, resp, resp_len, &len);
-	if (data == NULL)
-		return;
-	const char *authcid, *passwd;
-	int ret = sasl_plain_split((const char *)data, len, &authcid, &passwd);
-	if (ret == -2) {
+		break;
+	case SASL_EXCHANGE_AUTHZID:
 		session->auth_failures++;
 		pop3_err(session, "[AUTH] cannot log in as another user");
-	} else if (ret < 0) {
+		break;
+	case SASL_EXCHANGE_BAD_PLAIN:
 		pop3_err(session, "malformed PLAIN response");
 		session->errors++;
-	} else {
-		pop3_auth_check(session, authcid, passwd, "plain");
-	}
-	pop3_sasl_wipe(&data, len);
-}
-
-static void pop3_sasl_plain_cont(struct pop3_session *session, const char *line, size_t len)
-{
-	pop3_sasl_plain(session, line, len);
-}
-
-static void pop3_sasl_login_cont(struct pop3_session *session, const char *line, size_t len)
-{
-	size_t dlen;
-	unsigned char *data = pop3_sasl_decode(session, line, len, &dlen);
-	if (data == NULL) {
-		free(session->sasl_user);
-		session->sasl_user = NULL;
-		return;
-	}
-	if (memchr(data, '\0', dlen) != NULL) {
+		break;
+	case SASL_EXCHANGE_LOGIN_NUL:
 		pop3_err(session, "NUL in a LOGIN response");
-	} else if (session->sasl_user == NULL) {
-		session->sasl_user = (char *)data;
-		session->continuation = pop3_sasl_login_cont;
-		pop3_write(session, "+ UGFzc3dvcmQ6\r\n", 16); /* "Password:" */
-		return;
-	} else {
-		pop3_auth_check(session, session->sasl_user, (const char *)data, "login");
+		break;
 	}
-	pop3_sasl_wipe(&data, dlen);
-	free(session->sasl_user);
-	session->sasl_user = NULL;
+	sasl_exchange_end(ex);
 }
 
 void pop3_cmd_auth(struct pop3_session *session, const struct pop3_command *cmd)
@@ -202,42 +145,29 @@ void pop3_cmd_auth(struct pop3_session *session, const struct pop3_command *cmd)
 		pop3_write(session, "PLAIN\r\nLOGIN\r\n.\r\n", 17);
 		return;
 	}
-	bool plain = strcasecmp(cmd->args[0], "PLAIN") == 0;
-	bool login = strcasecmp(cmd->args[0], "LOGIN") == 0;
-	if (!plain && !login) {
+	enum sasl_exchange_mech mech;
+	if (sasl_exchange_mech_parse(cmd->args[0], &mech) < 0) {
 		pop3_err(session, "unsupported authentication mechanism");
 		return;
 	}
 	if (!pop3_auth_allowed(session))
 		return;
-	free(session->sasl_user);
-	session->sasl_user = NULL;
-	const char *initial = cmd->arg_count == 2 ? cmd->args[1] : NULL;
-	if (plain) {
-		if (initial != NULL) {
-			pop3_sasl_plain(session, initial, strlen(initial));
-			return;
-		}
-		session->continuation = pop3_sasl_plain_cont;
-		pop3_write(session, "+ \r\n", 4);
+	sasl_exchange_begin(&session->sasl, mech, &pop3_sasl_rules);
+	if (cmd->arg_count == 2) {
+		pop3_sasl_step(session, cmd->args[1], strlen(cmd->args[1]));
 		return;
 	}
-	if (initial != NULL) {
-		pop3_sasl_login_cont(session, initial, strlen(initial));
-		return;
-	}
-	session->continuation = pop3_sasl_login_cont;
-	pop3_write(session, "+ VXNlcm5hbWU6\r\n", 16); /* "Username:" */
+	pop3_sasl_challenge(session, sasl_exchange_first_challenge(&session->sasl));
 }
 
 void pop3_cmd_stls(struct pop3_session *session, const struct pop3_command *cmd)
 {
 	(void)cmd;
-	if (net_conn_is_tls(session->conn)) {
+	if (net_conn_is_tls(session->core.conn)) {
 		pop3_err(session, "TLS is already active");
 		return;
 	}
-	if (!net_conn_can_starttls(session->conn)) {
+	if (!net_conn_can_starttls(session->core.conn)) {
 		pop3_err(session, "TLS is not available");
 		return;
 	}
@@ -245,8 +175,8 @@ void pop3_cmd_stls(struct pop3_session *session, const struct pop3_command *cmd)
 	session->user_arg = NULL;
 	pop3_ok(session, "Begin TLS negotiation now");
 	const char *error;
-	if (net_conn_starttls(session->conn, &error) < 0) {
-		log_info(session->sid, "pop3", "starttls_failed", "error=\"%s\"", error);
+	if (net_conn_starttls(session->core.conn, &error) < 0) {
+		log_info(session->core.sid, "pop3", "starttls_failed", "error=\"%s\"", error);
 		pop3_err(session, "TLS negotiation failed");
 		pop3_session_close(session, "starttls failed");
 		return;

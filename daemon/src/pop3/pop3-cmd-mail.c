@@ -98,14 +98,14 @@ static void pop3_send_message(struct pop3_session *session, struct pop3_mail *m,
 	unsigned char *data = NULL;
 	size_t size = 0;
 	const char *error = NULL;
-	enum storage_result ret = storage_mail_read(pop3_storage(session), session->mailbox_id,
+	enum storage_result ret = storage_mail_read(net_session_core_storage(&session->core), session->mailbox_id,
 						    m->uid, &data, &size, &error);
 	if (ret == STORAGE_ERR_NOTFOUND) {
 		pop3_err(session, "message was removed by another session");
 		return;
 	}
 	if (ret != STORAGE_OK) {
-		log_warning(session->sid, "pop3", "read_failed", "uid=%" PRIu32 " result=%s error=\"%s\"",
+		log_warning(session->core.sid, "pop3", "read_failed", "uid=%" PRIu32 " result=%s error=\"%s\"",
 			    m->uid, storage_result_str(ret), error != NULL ? error : "");
 		pop3_err(session, "[SYS/TEMP] cannot read the message, try again later");
 		return;

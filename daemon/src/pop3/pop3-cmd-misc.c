@@ -20,7 +20,7 @@ void pop3_cmd_capa(struct pop3_session *session, const struct pop3_command *cmd)
 	if (session->state == POP3_STATE_AUTHORIZATION) {
 		if (session->plaintext_ok)
 			buf_append_str(&out, "USER\r\nSASL PLAIN LOGIN\r\n");
-		if (session->conn != NULL && net_conn_can_starttls(session->conn))
+		if (session->core.conn != NULL && net_conn_can_starttls(session->core.conn))
 			buf_append_str(&out, "STLS\r\n");
 	}
 	buf_append_str(&out, "IMPLEMENTATION Tandem\r\n.\r\n");

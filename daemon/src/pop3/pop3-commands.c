@@ -58,7 +58,7 @@ static void pop3_command_error(struct pop3_session *session, const char *error,
 	if (len >= 5 && (strncasecmp(line, "PASS ", 5) == 0 || strncasecmp(line, "AUTH ", 5) == 0))
 		len = 4;
 	log_printable(line, len, printable, sizeof(printable));
-	log_debug(session->sid, "pop3", "bad_command", "error=\"%s\" line=\"%s\"", error,
+	log_debug(session->core.sid, "pop3", "bad_command", "error=\"%s\" line=\"%s\"", error,
 		  printable);
 	pop3_err(session, "%s", error);
 	session->errors++;
@@ -68,7 +68,7 @@ void pop3_command_run(struct pop3_session *session, const char *line, size_t len
 {
 	if (session->state == POP3_STATE_AUTHORIZATION &&
 	    ++session->preauth_commands > POP3_PREAUTH_COMMANDS_MAX) {
-		log_info(session->sid, "pop3", "preauth_limit", "commands=%u",
+		log_info(session->core.sid, "pop3", "preauth_limit", "commands=%u",
 			 session->preauth_commands);
 		pop3_err(session, "too many commands before login");
 		pop3_session_close(session, "preauth limit");

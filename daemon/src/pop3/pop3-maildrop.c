@@ -96,7 +96,7 @@ void pop3_maildrop_open(struct pop3_session *session, const struct storage_user 
 			const char *mech)
 {
 	if (!pop3_lock_take(&session->service->locks, user->id)) {
-		log_info(session->sid, "pop3", "maildrop_locked", "user=%s", user->address);
+		log_info(session->core.sid, "pop3", "maildrop_locked", "user=%s", user->address);
 		pop3_err(session, "[IN-USE] maildrop is locked by another POP3 session");
 		return;
 	}
@@ -107,13 +107,13 @@ void pop3_maildrop_open(struct pop3_session *session, const struct storage_user 
 	struct storage_mailbox mailbox;
 	struct pop3_load load = { 0 };
 	const char *error = NULL;
-	enum storage_result ret = storage_mailbox_get(pop3_storage(session), user->id,
+	enum storage_result ret = storage_mailbox_get(net_session_core_storage(&session->core), user->id,
 						      STORAGE_INBOX, &mailbox, &error);
 	if (ret == STORAGE_OK)
-		ret = storage_mail_list(pop3_storage(session), mailbox.id, pop3_load_mail, &load,
+		ret = storage_mail_list(net_session_core_storage(&session->core), mailbox.id, pop3_load_mail, &load,
 					&error);
 	if (ret != STORAGE_OK) {
-		log_warning(session->sid, "pop3", "maildrop_failed", "user=%s result=%s error=\"%s\"",
+		log_warning(session->core.sid, "pop3", "maildrop_failed", "user=%s result=%s error=\"%s\"",
 			    user->address, storage_result_str(ret), error != NULL ? error : "");
 		free(load.mails);
 		pop3_maildrop_close(session);
@@ -128,7 +128,7 @@ void pop3_maildrop_open(struct pop3_session *session, const struct storage_user 
 	for (size_t n = 0; n < load.count; n++)
 		bytes += load.mails[n].size;
 	pop3_enter_state(session, POP3_STATE_TRANSACTION);
-	log_info(session->sid, "pop3", "login", "user=%s mech=%s messages=%zu%s", user->address,
+	log_info(session->core.sid, "pop3", "login", "user=%s mech=%s messages=%zu%s", user->address,
 		 mech, load.count, load.truncated ? " truncated=yes" : "");
 	pop3_ok(session, "logged in, %zu messages (%lld octets)", load.count, (long long)bytes);
 }
@@ -152,7 +152,7 @@ static uint32_t *pop3_maildrop_uids(struct pop3_session *session, bool want_dele
 int pop3_maildrop_commit(struct pop3_session *session)
 {
 	const char *error = NULL;
-	struct storage_conn *conn = pop3_storage(session);
+	struct storage_conn *conn = net_session_core_storage(&session->core);
 	uint32_t *modified = NULL;
 	size_t modified_count = 0, seen_count, count;
 	enum storage_result ret = STORAGE_OK;
@@ -182,13 +182,13 @@ int pop3_maildrop_commit(struct pop3_session *session)
 	/* whatever committed: IMAP sessions on this INBOX look again */
 	mailbox_events_changed(session->mailbox_id);
 	if (ret != STORAGE_OK) {
-		log_warning(session->sid, "pop3", "expunge_failed",
+		log_warning(session->core.sid, "pop3", "expunge_failed",
 			    "user=%s count=%zu result=%s error=\"%s\"", session->user, count,
 			    storage_result_str(ret), error != NULL ? error : "");
 		return -1;
 	}
 	if (count > 0)
-		log_info(session->sid, "pop3", "expunge", "user=%s count=%zu", session->user, count);
+		log_info(session->core.sid, "pop3", "expunge", "user=%s count=%zu", session->user, count);
 	return 0;
 }
 

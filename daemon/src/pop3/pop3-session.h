@@ -11,7 +11,8 @@
 
 #include "pop3.h"
 #include "pop3-parse.h"
-#include "session-id.h"
+#include "sasl-exchange.h"
+#include "session-core.h"
 #include "storage.h"
 
 #include <pthread.h>
@@ -59,26 +60,21 @@ struct pop3_session;
 typedef void pop3_continuation_fn(struct pop3_session *session, const char *line, size_t len);
 
 struct pop3_session {
+	/* conn (NULL once gone), worker, sid, references, the input loop, the
+	 * idle timer; core.auth_pending: USER/PASS or AUTH being checked */
+	struct net_session_core core;
 	struct pop3_service *service;
-	struct net_conn *conn;     /* NULL once the connection is gone */
-	struct net_worker *worker;
-	char sid[SESSION_ID_SIZE];
-	unsigned refs;             /* connection + input loop + auth check */
 	enum pop3_state state;
 	unsigned errors;           /* -ERR for bad or unknown commands */
 	unsigned preauth_commands;
 	unsigned auth_failures;
-	bool in_input;
-	bool auth_pending;         /* USER/PASS or AUTH being checked: read no further */
 	bool plaintext_ok;         /* TLS, loopback peer or allow_plaintext_auth */
 	struct net_line_reader line_reader; /* bounded lines, overlong ones skipped */
-	struct event *timer;       /* idle timeout */
-	time_t last_input;
 
 	/* AUTHORIZATION */
 	char *user_arg;            /* USER's argument, waiting for PASS */
 	pop3_continuation_fn *continuation;
-	char *sasl_user;           /* AUTH LOGIN: the user name, waiting for the password */
+	struct sasl_exchange sasl; /* AUTH in progress */
 
 	/* TRANSACTION: the maildrop as it was at login */
 	int64_t user_id;
@@ -102,12 +98,8 @@ void pop3_err(struct pop3_session *session, const char *fmt, ...)
 void pop3_write(struct pop3_session *session, const void *data, size_t len);
 /* Close after the replies are out (reason for the log). */
 void pop3_session_close(struct pop3_session *session, const char *reason);
-struct storage_conn *pop3_storage(struct pop3_session *session);
-/* A reference for work that finishes later (an auth check), its release,
- * and reading again the commands the client sent meanwhile. */
-void pop3_session_hold(struct pop3_session *session);
-void pop3_session_release(struct pop3_session *session);
-void pop3_session_resume(struct pop3_session *session);
+/* The worker's database connection, references for work that finishes
+ * later and resuming the input: net_session_core_*(&session->core). */
 void pop3_session_hooks(struct net_service *net);
 
 /* pop3-commands.c: run one command line. */

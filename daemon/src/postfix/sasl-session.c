@@ -10,12 +10,13 @@
  */
 #include "sasl.h"
 #include "auth-service.h"
-#include "base64.h"
 #include "connection.h"
 #include "line-reader.h"
 #include "log.h"
 #include "net.h"
+#include "sasl-exchange.h"
 #include "sasl-protocol.h"
+#include "session-core.h"
 #include "xalloc.h"
 
 #include <event2/buffer.h>
@@ -30,8 +31,10 @@
 #define SASL_PROTO "sasl"
 /* Protocol errors before the connection is closed. */
 #define SASL_ERRORS_MAX 10
-/* Longest decoded SASL response (user + password). */
+/* Longest decoded SASL response (user + password), and the longest
+ * base64 text that can decode to no more than that. */
 #define SASL_RESPONSE_MAX 2048
+#define SASL_RESPONSE_B64_MAX (SASL_RESPONSE_MAX / 3 * 4 + 3)
 
 enum sasl_state {
 	SASL_STATE_HANDSHAKE,  /* waiting for VERSION and CPID */
@@ -48,7 +51,11 @@ static const char *const sasl_state_names[SASL_STATE_COUNT] = {
 	[SASL_STATE_CHECKING] = "checking",
 };
 
-enum sasl_mech { SASL_MECH_PLAIN, SASL_MECH_LOGIN };
+/* The dovecot-type protocol's SASL rules: no cancel ("*" is bad base64),
+ * no "=" shorthand. */
+static const struct sasl_exchange_rules sasl_session_rules = {
+	.response_max = SASL_RESPONSE_B64_MAX,
+};
 
 struct sasl_service {
 	struct sasl_settings set;
@@ -58,32 +65,27 @@ struct sasl_service {
 };
 
 struct sasl_session {
+	/* conn (NULL once gone), worker, sid, references (connection + a check
+	 * in flight), the input loop; core.auth_pending while CHECKING */
+	struct net_session_core core;
 	struct sasl_service *service;
-	struct net_conn *conn;  /* NULL once gone */
-	struct net_worker *worker;
-	char sid[SESSION_ID_SIZE];
-	unsigned refs;          /* connection + a check in flight */
 	enum sasl_state state;
 	bool got_version;
 	unsigned errors;
-	bool in_input;
 	struct net_line_reader reader;
 	char line[SASL_LINE_MAX + 2];
 
 	/* the request being answered */
 	unsigned id;
-	enum sasl_mech mech;
 	char rip[48];
-	char *login_user;       /* LOGIN: the user name, once sent */
+	struct sasl_exchange sasl; /* PLAIN or LOGIN, its steps so far */
 };
-
-static void sasl_session_input(void *context);
 
 static void sasl_enter_state(struct sasl_session *session, enum sasl_state state)
 {
 	if (session->state == state)
 		return;
-	log_debug(session->sid, SASL_PROTO, "state", "from=%s to=%s",
+	log_debug(session->core.sid, SASL_PROTO, "state", "from=%s to=%s",
 		  sasl_state_names[session->state], sasl_state_names[state]);
 	session->state = state;
 }
@@ -92,7 +94,7 @@ static void sasl_reply(struct sasl_session *session, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void sasl_reply(struct sasl_session *session, const char *fmt, ...)
 {
-	if (session->conn == NULL)
+	if (session->core.conn == NULL)
 		return;
 	char line[SASL_LINE_MAX];
 	va_list ap;
@@ -103,37 +105,24 @@ static void sasl_reply(struct sasl_session *session, const char *fmt, ...)
 		return;
 	size_t len = (size_t)n < sizeof(line) - 1 ? (size_t)n : sizeof(line) - 2;
 	line[len++] = '\n';
-	net_conn_write(session->conn, line, len);
+	net_conn_write(session->core.conn, line, len);
 }
 
-static void sasl_session_unref(struct sasl_session *session)
+static void sasl_session_free(void *context)
 {
-	if (--session->refs > 0)
-		return;
-	if (session->login_user != NULL) {
-		explicit_bzero(session->login_user, strlen(session->login_user));
-		free(session->login_user);
-	}
+	struct sasl_session *session = context;
+	sasl_exchange_end(&session->sasl);
 	free(session);
 }
 
 static void sasl_session_close(struct sasl_session *session, const char *reason)
 {
-	if (session->conn == NULL)
-		return;
-	struct net_conn *conn = session->conn;
-	session->conn = NULL;
-	net_conn_close(conn, reason);
-	sasl_session_unref(session); /* the connection's */
+	net_session_core_close(&session->core, reason);
 }
 
 static void sasl_request_reset(struct sasl_session *session)
 {
-	if (session->login_user != NULL) {
-		explicit_bzero(session->login_user, strlen(session->login_user));
-		free(session->login_user);
-		session->login_user = NULL;
-	}
+	sasl_exchange_end(&session->sasl);
 	sasl_enter_state(session, SASL_STATE_READY);
 }
 
@@ -145,7 +134,7 @@ static void sasl_fail(struct sasl_session *session, const char *reason)
 
 static void sasl_protocol_error(struct sasl_session *session, const char *what)
 {
-	log_info(session->sid, SASL_PROTO, "protocol-error", "error=\"%s\" state=%s", what,
+	log_info(session->core.sid, SASL_PROTO, "protocol-error", "error=\"%s\" state=%s", what,
 		 sasl_state_names[session->state]);
 	if (++session->errors >= SASL_ERRORS_MAX || session->state == SASL_STATE_HANDSHAKE)
 		sasl_session_close(session, "protocol error");
@@ -155,73 +144,67 @@ static void sasl_protocol_error(struct sasl_session *session, const char *what)
 static void sasl_auth_done(const struct auth_reply *reply, void *context)
 {
 	struct sasl_session *session = context;
-	if (session->conn != NULL && reply->result == AUTH_RESULT_TEMPFAIL) {
+	session->core.auth_pending = false;
+	if (session->core.conn != NULL && reply->result == AUTH_RESULT_TEMPFAIL) {
 		/* Postfix turns every FAIL into 535 (wrong credentials) but a lost
 		 * connection into 454 4.7.0 (try again later): so close it */
 		sasl_session_close(session, "temporary auth failure");
-	} else if (session->conn != NULL) {
+	} else if (session->core.conn != NULL) {
 		if (reply->result == AUTH_RESULT_OK)
 			sasl_reply(session, "OK\t%u\tuser=%s", session->id, reply->user->address);
 		else
 			sasl_reply(session, "FAIL\t%u\treason=Authentication failed", session->id);
 		sasl_request_reset(session);
-		net_conn_set_reading(session->conn, true);
 		/* requests pipelined meanwhile are already buffered */
-		sasl_session_input(session);
+		net_session_core_resume(&session->core);
 	}
-	sasl_session_unref(session);
+	net_session_core_release(&session->core);
 }
 
 static void sasl_check(struct sasl_session *session, const char *user, const char *password)
 {
 	struct auth_request req = {
 		.service = "smtp",
-		.sid = session->sid,
+		.sid = session->core.sid,
 		.peer_addr = session->rip,
-		.mech = session->mech == SASL_MECH_PLAIN ? "plain" : "login",
+		.mech = sasl_exchange_mech_name(session->sasl.mech),
 		.user = user,
 		.password = password,
 	};
 	sasl_enter_state(session, SASL_STATE_CHECKING);
-	net_conn_set_reading(session->conn, false);
-	session->refs++;
-	auth_login(session->service->auth, session->worker, &req, sasl_auth_done, session);
-}
-
-/* Decode a base64 response into out (SASL_RESPONSE_MAX + 1). */
-static int sasl_decode(const char *b64, unsigned char *out, size_t *len_r)
-{
-	size_t len = strlen(b64);
-	if (BASE64_DECODED_MAX(len) > SASL_RESPONSE_MAX + 1)
-		return -1;
-	return base64_decode(b64, len, out, len_r);
+	session->core.auth_pending = true;
+	net_conn_set_reading(session->core.conn, false);
+	net_session_core_hold(&session->core);
+	auth_login(session->service->auth, session->core.worker, &req, sasl_auth_done, session);
 }
 
 /* A response to the current request (initial or from CONT). */
 static void sasl_response(struct sasl_session *session, const char *b64)
 {
-	unsigned char data[SASL_RESPONSE_MAX + 1];
-	size_t len = 0;
-	if (sasl_decode(b64, data, &len) < 0) {
+	const char *challenge = NULL, *user = NULL, *password = NULL;
+	switch (sasl_exchange_step(&session->sasl, b64, strlen(b64), &challenge, &user,
+				   &password)) {
+	case SASL_EXCHANGE_CHALLENGE:
+		sasl_reply(session, "CONT\t%u\t%s", session->id, challenge);
+		sasl_enter_state(session, SASL_STATE_CONT);
+		return;
+	case SASL_EXCHANGE_DONE:
+		sasl_check(session, user, password);
+		sasl_exchange_end(&session->sasl);
+		return;
+	case SASL_EXCHANGE_CANCELLED:
+	case SASL_EXCHANGE_TOO_LONG:
+	case SASL_EXCHANGE_BAD_BASE64:
 		sasl_fail(session, "Invalid base64 data in response");
 		return;
-	}
-	if (session->mech == SASL_MECH_PLAIN) {
-		const char *user, *password;
-		if (sasl_plain_split((const char *)data, len, &user, &password) != 0)
-			sasl_fail(session, "Invalid PLAIN response");
-		else
-			sasl_check(session, user, password);
-	} else if (memchr(data, '\0', len) != NULL) {
+	case SASL_EXCHANGE_BAD_PLAIN:
+	case SASL_EXCHANGE_AUTHZID:
+		sasl_fail(session, "Invalid PLAIN response");
+		return;
+	case SASL_EXCHANGE_LOGIN_NUL:
 		sasl_fail(session, "NUL in LOGIN response");
-	} else if (session->login_user == NULL) {
-		session->login_user = xstrdup((const char *)data);
-		sasl_reply(session, "CONT\t%u\tUGFzc3dvcmQ6", session->id); /* "Password:" */
-		sasl_enter_state(session, SASL_STATE_CONT);
-	} else {
-		sasl_check(session, session->login_user, (const char *)data);
+		return;
 	}
-	explicit_bzero(data, sizeof(data));
 }
 
 static bool sasl_plaintext_allowed(struct sasl_session *session, const struct sasl_line *line)
@@ -237,16 +220,14 @@ static void sasl_auth(struct sasl_session *session, const struct sasl_line *line
 {
 	session->id = line->id;
 	snprintf(session->rip, sizeof(session->rip), "%s", line->rip);
-	if (strcasecmp(line->mech, "PLAIN") == 0) {
-		session->mech = SASL_MECH_PLAIN;
-	} else if (strcasecmp(line->mech, "LOGIN") == 0) {
-		session->mech = SASL_MECH_LOGIN;
-	} else {
+	enum sasl_exchange_mech mech;
+	if (sasl_exchange_mech_parse(line->mech, &mech) < 0) {
 		sasl_fail(session, "Unsupported authentication mechanism");
 		return;
 	}
+	sasl_exchange_begin(&session->sasl, mech, &sasl_session_rules);
 	if (!sasl_plaintext_allowed(session, line)) {
-		log_info(session->sid, SASL_PROTO, "plaintext-refused", "client=%s", line->rip);
+		log_info(session->core.sid, SASL_PROTO, "plaintext-refused", "client=%s", line->rip);
 		sasl_fail(session, "Plaintext authentication disallowed without TLS");
 		return;
 	}
@@ -256,7 +237,7 @@ static void sasl_auth(struct sasl_session *session, const struct sasl_line *line
 	}
 	/* no initial response: PLAIN gets an empty challenge, LOGIN "Username:" */
 	sasl_reply(session, "CONT\t%u\t%s", session->id,
-		   session->mech == SASL_MECH_PLAIN ? "" : "VXNlcm5hbWU6");
+		   sasl_exchange_first_challenge(&session->sasl));
 	sasl_enter_state(session, SASL_STATE_CONT);
 }
 
@@ -302,29 +283,39 @@ static void sasl_command(struct sasl_session *session, size_t len)
 	}
 }
 
+/* Read and answer one line (net_session_core_ops.read); false when no
+ * complete line is there. */
+static bool sasl_session_read(void *context)
+{
+	struct sasl_session *session = context;
+	size_t len = 0;
+	enum net_line_result got = net_line_read(&session->reader, net_conn_input(session->core.conn),
+						 session->line, SASL_LINE_MAX, &len);
+	if (got == NET_LINE_NONE)
+		return false;
+	if (got == NET_LINE_TOO_LONG)
+		sasl_protocol_error(session, "line too long");
+	else
+		sasl_command(session, len);
+	return true;
+}
+
+static void sasl_session_idle_timeout(void *context)
+{
+	/* Postfix reconnects when it needs us again */
+	sasl_session_close(context, "idle timeout");
+}
+
+static const struct net_session_core_ops sasl_session_ops = {
+	.read = sasl_session_read,
+	.idle_timeout = sasl_session_idle_timeout,
+	.free = sasl_session_free,
+};
+
 static void sasl_session_input(void *context)
 {
 	struct sasl_session *session = context;
-	if (session->in_input)
-		return;
-	session->in_input = true;
-	session->refs++;
-	while (session->conn != NULL && session->state != SASL_STATE_CHECKING &&
-	       !net_conn_output_full(session->conn)) {
-		size_t len = 0;
-		enum net_line_result got = net_line_read(&session->reader,
-							 net_conn_input(session->conn),
-							 session->line, SASL_LINE_MAX, &len);
-		if (got == NET_LINE_NONE)
-			break;
-		if (got == NET_LINE_TOO_LONG) {
-			sasl_protocol_error(session, "line too long");
-			continue;
-		}
-		sasl_command(session, len);
-	}
-	session->in_input = false;
-	sasl_session_unref(session);
+	net_session_core_input(&session->core);
 }
 
 static void *sasl_session_create(struct net_conn *conn, void *context)
@@ -332,10 +323,8 @@ static void *sasl_session_create(struct net_conn *conn, void *context)
 	struct sasl_service *service = context;
 	struct sasl_session *session = xcalloc(1, sizeof(*session));
 	session->service = service;
-	session->conn = conn;
-	session->worker = net_conn_worker(conn);
-	snprintf(session->sid, sizeof(session->sid), "%s", net_conn_sid(conn));
-	session->refs = 1;
+	/* no timer of its own: the net layer's idle timeout closes */
+	net_session_core_init(&session->core, conn, 0, &sasl_session_ops, session);
 	session->state = SASL_STATE_HANDSHAKE;
 	/* the server's half of the handshake goes out at once */
 	unsigned long cuid = __atomic_add_fetch(&service->cuid, 1, __ATOMIC_RELAXED);
@@ -358,16 +347,15 @@ static void *sasl_session_create(struct net_conn *conn, void *context)
 
 static void sasl_session_idle(void *context)
 {
-	/* Postfix reconnects when it needs us again */
-	sasl_session_close(context, "idle timeout");
+	struct sasl_session *session = context;
+	net_session_core_idle(&session->core);
 }
 
 static void sasl_session_disconnected(void *context, const char *reason)
 {
 	struct sasl_session *session = context;
 	(void)reason;
-	session->conn = NULL;
-	sasl_session_unref(session);
+	net_session_core_disconnected(&session->core);
 }
 
 static void sasl_session_shutdown(void *context)

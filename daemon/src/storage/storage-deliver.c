@@ -1,7 +1,9 @@
 /* storage-deliver.c - store one delivered message for its recipients:
  * leaf part bodies once by hash (refcounted), one messages row with its
  * segments and cached header fields, then per recipient a quota check, the
- * next UID of the mailbox and a mailbox_messages row.
+ * next UID of the mailbox and a mailbox_messages row (with its flags and
+ * keywords). The quota check gives LMTP's grace (quota_grace_percent) to a
+ * user still under quota, never to one at or over it.
  *
  * storage_deliver_txn() works inside a transaction the caller opened (the
  * synchronous storage_deliver() below, or the group committer's batch) and
@@ -220,13 +222,26 @@ static enum storage_result rcpt_reserve(struct storage_conn *conn,
 		return storage_fail(conn, STORAGE_ERR_INVALID, error_r, "trace too long");
 	if ((rcpt->flags & ~(uint32_t)STORAGE_FLAGS_ALL) != 0)
 		return storage_fail(conn, STORAGE_ERR_INVALID, error_r, "unknown flag bits");
+	if (rcpt->keywords != NULL && !storage_keywords_valid(rcpt->keywords))
+		return storage_fail(conn, STORAGE_ERR_INVALID, error_r, "bad keyword list");
 	int64_t size = (int64_t)(trace_len + delivery->message->size);
-	enum db_status status = sdb_exec(conn, rcpt->enforce_quota ?
+	/* grace (LMTP only): a user still under the quota may end up to
+	 * grace percent of it over; one at or over it gets nothing */
+	int64_t grace = delivery->quota_grace_percent > 1000 ? 1000 :
+			(int64_t)delivery->quota_grace_percent;
+	enum db_status status = !rcpt->enforce_quota ? sdb_exec(conn,
+		"UPDATE users SET used_bytes = used_bytes + $2, used_messages = used_messages + 1 "
+		"WHERE id = $1", DB_ARGS(DB_INT(rcpt->user_id), DB_INT(size))) :
+		grace == 0 ? sdb_exec(conn,
 		"UPDATE users SET used_bytes = used_bytes + $2, used_messages = used_messages + 1 "
 		"WHERE id = $1 AND (quota_bytes = 0 OR used_bytes + $2 <= quota_bytes) "
-		"AND (quota_messages = 0 OR used_messages < quota_messages)" :
+		"AND (quota_messages = 0 OR used_messages < quota_messages)",
+		DB_ARGS(DB_INT(rcpt->user_id), DB_INT(size))) : sdb_exec(conn,
 		"UPDATE users SET used_bytes = used_bytes + $2, used_messages = used_messages + 1 "
-		"WHERE id = $1", DB_ARGS(DB_INT(rcpt->user_id), DB_INT(size)));
+		"WHERE id = $1 AND (quota_bytes = 0 OR used_bytes + $2 <= quota_bytes OR "
+		"(used_bytes < quota_bytes AND used_bytes + $2 <= quota_bytes + quota_bytes * $3 / 100)) "
+		"AND (quota_messages = 0 OR used_messages < quota_messages)",
+		DB_ARGS(DB_INT(rcpt->user_id), DB_INT(size), DB_INT(grace)));
 	if (status != DB_OK)
 		return storage_db_fail(conn, status, "quota", error_r);
 	if (conn->db->changes(conn->dbc) > 0)
@@ -295,11 +310,12 @@ static enum storage_result rcpt_store(struct storage_conn *conn,
 		return result;
 	enum db_status status = sdb_exec(conn,
 		"INSERT INTO mailbox_messages (mailbox_id, uid, message_id, flags, modseq, "
-		"internal_date, size, trace) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		"internal_date, size, trace, keywords) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 		DB_ARGS(DB_INT(rcpt->mailbox_id_r), DB_INT(rcpt->uid_r), DB_INT(message_id),
 			DB_INT(rcpt->flags), DB_INT(modseq), DB_INT(delivery->internal_date),
 			DB_INT(trace_len + delivery->message->size),
-			rcpt->trace == NULL ? DB_NULL : DB_BLOB(rcpt->trace, trace_len)));
+			rcpt->trace == NULL ? DB_NULL : DB_BLOB(rcpt->trace, trace_len),
+			DB_TEXT(rcpt->keywords == NULL ? "" : rcpt->keywords)));
 	if (status != DB_OK)
 		return storage_db_fail(conn, status, "store mail", error_r);
 	return STORAGE_OK;

@@ -563,12 +563,85 @@ enum storage_result storage_mail_expunge_deleted(struct storage_conn *conn, int6
 						 storage_uid_cb *cb, void *context,
 						 const char **error_r);
 
+/* ---- Sieve scripts (storage-sieve.c): ManageSieve and delivery ----
+ * Per user, any number of named scripts, at most one active. Names are
+ * 1..STORAGE_SIEVE_NAME_MAX bytes of printable UTF-8 (RFC 5804 2.1); text
+ * is stored as given (the caller validates it with sieve_compile first). */
+#define STORAGE_SIEVE_NAME_MAX 128
+struct storage_sieve_script {
+	const char *name;
+	bool active;
+	size_t size;            /* bytes of text */
+};
+typedef void storage_sieve_cb(const struct storage_sieve_script *script, void *context);
+/* Every script of the user, by name. */
+enum storage_result storage_sieve_list(struct storage_conn *conn, int64_t user_id,
+				       storage_sieve_cb *cb, void *context, const char **error_r);
+/* One script's text (malloc'd, NUL-terminated; caller frees). NOTFOUND. */
+enum storage_result storage_sieve_get(struct storage_conn *conn, int64_t user_id,
+				      const char *name, char **text_r, size_t *len_r,
+				      bool *active_r, const char **error_r);
+/* Create or replace name's text (an active script stays active). */
+enum storage_result storage_sieve_put(struct storage_conn *conn, int64_t user_id,
+				      const char *name, const char *text, size_t len,
+				      const char **error_r);
+/* NOTFOUND; EXISTS when it is the active script (RFC 5804: deactivate first). */
+enum storage_result storage_sieve_delete(struct storage_conn *conn, int64_t user_id,
+					 const char *name, const char **error_r);
+/* NOTFOUND (old), EXISTS (new taken); the active flag moves with it. */
+enum storage_result storage_sieve_rename(struct storage_conn *conn, int64_t user_id,
+					 const char *old_name, const char *new_name,
+					 const char **error_r);
+/* Make name the active script (NULL or "": none active). NOTFOUND. */
+enum storage_result storage_sieve_activate(struct storage_conn *conn, int64_t user_id,
+					   const char *name, const char **error_r);
+/* The active script: OK with *text_r NULL (and *name_r NULL) when none is
+ * active; else both malloc'd for the caller. name_r may be NULL. */
+enum storage_result storage_sieve_active(struct storage_conn *conn, int64_t user_id,
+					 char **name_r, char **text_r, size_t *len_r,
+					 const char **error_r);
+/* How many scripts and bytes of text the user has (ManageSieve HAVESPACE). */
+enum storage_result storage_sieve_usage(struct storage_conn *conn, int64_t user_id,
+					size_t *count_r, uint64_t *bytes_r, const char **error_r);
+
+/* ---- Sieve vacation memory (storage-vacation.c) ----
+ * RFC 5230 :days: at most one auto-reply per (user, sender, handle) per
+ * days. sender is lower-cased here; handle is at most
+ * STORAGE_VACATION_HANDLE_MAX bytes (longer ones are hashed to fit). */
+#define STORAGE_VACATION_HANDLE_MAX 256
+#define STORAGE_VACATION_DAYS_MAX 365
+/* Decide and record in one transaction: *send_r true when no reply went to
+ * sender for handle in the last days days (before now); the reply is then
+ * recorded as sent at now. Also prunes the user's rows older than
+ * STORAGE_VACATION_DAYS_MAX days. */
+enum storage_result storage_vacation_check_record(struct storage_conn *conn, int64_t user_id,
+						  const char *sender, const char *handle,
+						  unsigned days, int64_t now, bool *send_r,
+						  const char **error_r);
+/* Forget every reply recorded for the user (a new vacation period). */
+enum storage_result storage_vacation_reset(struct storage_conn *conn, int64_t user_id,
+					   const char **error_r);
+
+/* ---- quota warning (storage-quota-warning.c) ----
+ * Whether the user has just reached percent (1..100) of their byte or
+ * message quota: *warn_r true only for the delivery that finds the usage at
+ * or above it while users.quota_warned is 0 (which it then sets, in the
+ * same statement: once). Usage below the threshold clears quota_warned, so
+ * the next crossing warns again. Writes only when the flag changes.
+ * usage_r (may be NULL) gets the user row when *warn_r. NOTFOUND. */
+enum storage_result storage_quota_warning_check(struct storage_conn *conn, int64_t user_id,
+						unsigned percent, bool *warn_r,
+						struct storage_user *usage_r,
+						const char **error_r);
+
 /* ---- delivery ---- */
 struct storage_delivery_rcpt {
 	/* in */
 	int64_t user_id;
 	const char *mailbox;      /* NULL = INBOX; created if missing */
 	uint32_t flags;           /* STORAGE_FLAG_* to set */
+	const char *keywords;     /* IMAP keywords to set, space-separated; NULL = none
+				     (Sieve imap4flags); INVALID when not valid keywords */
 	const char *trace;        /* header lines to put before the message (Return-Path,
 				     Delivered-To...), each ending in CRLF; may be NULL */
 	bool enforce_quota;       /* false for imports by the administrator */
@@ -601,6 +674,10 @@ struct storage_delivery {
 	int64_t internal_date;              /* unix time */
 	struct storage_delivery_rcpt *rcpts;
 	size_t rcpt_count;
+	/* LMTP quota grace: a recipient with enforce_quota still below its
+	 * byte quota is accepted when the message ends at most this many
+	 * percent of the quota over it (0 = none: APPEND, COPY). */
+	unsigned quota_grace_percent;
 	/* out: STORAGE_OK when the transaction committed (each recipient then has
 	 * its own result); STORAGE_ERR_TEMP when nothing was stored. */
 	enum storage_result result;
@@ -693,6 +770,43 @@ struct storage_stats {
 };
 enum storage_result storage_get_stats(struct storage_conn *conn, struct storage_stats *stats_r,
 				      const char **error_r);
+
+/* ---- greylisting (storage-greylist.c): the policy service's memory ----
+ * Keyed by (client network, normalized sender, recipient), each at most
+ * STORAGE_GREYLIST_KEY_MAX bytes (INVALID beyond). One write transaction
+ * per check, so two tandemd on one database agree. */
+#define STORAGE_GREYLIST_KEY_MAX 512
+struct storage_greylist_params {
+	int64_t now;                   /* unix time of the attempt */
+	unsigned delay;                /* seconds before a retry is accepted */
+	unsigned retry_window;         /* seconds after the first attempt a retry may come */
+	unsigned autowhitelist_count;  /* accepted mails that whitelist the network; 0 = never */
+	unsigned autowhitelist_days;   /* lifetime of a whitelisted network or passed triplet */
+};
+enum storage_greylist_verdict {
+	STORAGE_GREYLIST_NEW,          /* first attempt (or expired): greylisted now */
+	STORAGE_GREYLIST_EARLY,        /* retried before the delay: still greylisted */
+	STORAGE_GREYLIST_PASSED,       /* retried after the delay, or passed before: accept */
+	STORAGE_GREYLIST_WHITELISTED,  /* the client network is auto-whitelisted: accept */
+};
+struct storage_greylist_outcome {
+	enum storage_greylist_verdict verdict;
+	int64_t wait_secs;             /* NEW, EARLY: seconds until a retry is accepted */
+	int64_t delayed_secs;          /* PASSED: seconds the mail was held (0: passed before) */
+	int64_t passes;                /* PASSED: the network's accepted mails so far */
+	bool whitelisted_now;          /* PASSED: this mail whitelisted the network */
+};
+/* Record an attempt and decide. TEMP when the database cannot answer. */
+enum storage_result storage_greylist_check(struct storage_conn *conn, const char *client_net,
+					   const char *sender, const char *recipient,
+					   const struct storage_greylist_params *params,
+					   struct storage_greylist_outcome *outcome_r,
+					   const char **error_r);
+/* Delete expired triplets and client networks (params' now, retry_window,
+ * autowhitelist_days); *deleted_r counts the rows. */
+enum storage_result storage_greylist_prune(struct storage_conn *conn,
+					   const struct storage_greylist_params *params,
+					   int64_t *deleted_r, const char **error_r);
 
 /* Lower-cases address and checks it has one '@', a non-empty local part and
  * a domain within the limits. Returns 0 or -1 with *error_r static text. */

@@ -1,8 +1,9 @@
 /* test-storage-env.h - the fixture the newer storage unit tests share
- * (test-storage-fulltext.c, test-storage-headers.c): a storage on a
+ * (test-storage-fulltext.c, test-storage-headers.c, ...): a storage on a
  * temporary SQLite file, or on the PostgreSQL scratch database named by
  * TANDEM_TEST_PGSQL_URI (its public schema dropped first), with a domain,
- * users and synchronous delivery. Include after cmocka.h; test code only.
+ * users and synchronous delivery; env_run_tests() runs a table of tests on
+ * both. Include after cmocka.h; test code only.
  */
 #ifndef TANDEM_TEST_STORAGE_ENV_H
 #define TANDEM_TEST_STORAGE_ENV_H
@@ -133,6 +134,49 @@ static inline int env_teardown(void **state)
 	free(env);
 	return 0;
 }
+
+/* The plain fixtures (no full-text index, no group committer). */
+static inline int env_setup_sqlite(void **state)
+{
+	return env_setup(state, false, false, false);
+}
+
+static inline int env_setup_pgsql(void **state)
+{
+	return env_setup(state, true, false, false);
+}
+
+/* Run tests (cmocka_unit_test entries; their fixtures are replaced by the
+ * plain ones) as the group "<name> on sqlite", then "<name> on pgsql" when
+ * TANDEM_TEST_PGSQL_URI is set, else say that one is skipped; GMime is
+ * initialized around them. Returns the exit code for main(). */
+static inline int env_run_tests_n(const char *name, const struct CMUnitTest *tests, size_t count)
+{
+	struct CMUnitTest *copy = xmalloc(count * sizeof(*copy));
+	char group[128];
+	int failed = 0;
+	mime_init();
+	for (int pgsql = 0; pgsql <= 1; pgsql++) {
+		const char *driver = pgsql ? "pgsql" : "sqlite";
+		const char *uri = getenv("TANDEM_TEST_PGSQL_URI");
+		if (pgsql && (uri == NULL || uri[0] == '\0')) {
+			print_message("%s on pgsql: skipped (TANDEM_TEST_PGSQL_URI is not set)\n",
+				      name);
+			break;
+		}
+		for (size_t i = 0; i < count; i++) {
+			copy[i] = tests[i];
+			copy[i].setup_func = pgsql ? env_setup_pgsql : env_setup_sqlite;
+			copy[i].teardown_func = env_teardown;
+		}
+		snprintf(group, sizeof(group), "%s on %s", name, driver);
+		failed += _cmocka_run_group_tests(group, copy, count, NULL, NULL);
+	}
+	mime_deinit();
+	free(copy);
+	return failed == 0 ? 0 : 1;
+}
+#define env_run_tests(name, tests) env_run_tests_n(name, tests, sizeof(tests) / sizeof((tests)[0]))
 
 /* One integer from SQL run directly on the database. */
 static inline int64_t sql_int(struct env *env, const char *sql)

@@ -1,0 +1,4 @@
+From: a@b
+Subject: this is a message, not a script
+
+body

@@ -1,0 +1,1 @@
+if header :is :contains :comparator "i;foo" "a" "b" { }

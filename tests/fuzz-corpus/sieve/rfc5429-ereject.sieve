@@ -1,0 +1,1 @@
+require ["ereject"]; if true { ereject "no"; }

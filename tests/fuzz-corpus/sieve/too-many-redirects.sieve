@@ -1,0 +1,1 @@
+redirect "a@x"; redirect "b@x"; redirect "c@x"; redirect "d@x"; redirect "e@x";
