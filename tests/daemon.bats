@@ -17,6 +17,14 @@ lmtp_listen = 127.0.0.1:0
 CONF
 	run -0 "$BUILD/tandemd" -t -c "$BATS_TEST_TMPDIR/ok.conf"
 	assert_output --partial "config OK"
+	# -t never creates the database (the OCF agent runs it on a node whose
+	# volume may be elsewhere); a missing directory is an error
+	assert_output --partial "does not exist yet: the first start creates it"
+	[ ! -e "$BATS_TEST_TMPDIR/t.db" ] || fail "tandemd -t created the database"
+	sed -i "s|^sqlite_path = .*|sqlite_path = $BATS_TEST_TMPDIR/not-mounted/t.db|" "$BATS_TEST_TMPDIR/ok.conf"
+	run -1 "$BUILD/tandemd" -t -c "$BATS_TEST_TMPDIR/ok.conf"
+	assert_output --partial "tandemd: storage: $BATS_TEST_TMPDIR/not-mounted: No such file or directory"
+	[ ! -e "$BATS_TEST_TMPDIR/not-mounted" ]
 }
 
 @test "tandemd -t: an unknown key is refused naming the file and line" {
