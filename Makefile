@@ -5,6 +5,7 @@
 #   make check-valgrind  the unit tests under valgrind (plain build)
 #   make fuzz     run the libFuzzer targets for a bounded time (clang)
 #   make bench    LMTP and IMAP benchmarks against Dovecot (tests/bench/)
+#   make image    the appliance node image, build/image/root.img (image/README.md)
 
 BUILD ?= build
 SAN ?=
@@ -38,7 +39,7 @@ CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out daemon/tools/tandemctl.
 TESTS := $(patsubst daemon/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 FUZZ_REPLAY := $(patsubst daemon/src/%.c,$(BUILD)/replay/%,$(FUZZ_SRCS))
 
-.PHONY: all deps deps-quiet run check check-unit check-valgrind fuzz bench clean tests
+.PHONY: all deps deps-quiet run check check-unit check-valgrind fuzz bench clean tests image
 all: deps-quiet $(BUILD)/tandemd $(BUILD)/tandemctl
 
 deps:
@@ -106,6 +107,12 @@ bench: all
 	@tests/bench/lmtp $(BENCH_ARGS)
 	@tests/bench/imap $(BENCH_ARGS)
 	@tests/bench/imap-idle
+
+# The appliance node image (image/README.md): $(BUILD)/image/root.img from
+# Debian packages (mmdebstrap, as root) with this tree's plain build inside.
+image: deps-quiet $(BUILD)/tandemd $(BUILD)/tandemctl
+	@[ -z "$(SAN)" ] || { echo "make image: takes the plain build, not SAN=1" >&2; exit 1; }
+	image/build --bin $(BUILD) --out $(BUILD)/image $(IMAGE_ARGS)
 
 clean:
 	rm -rf build
