@@ -175,10 +175,9 @@ out:
 int ctl_export(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *pos[2];
-	int count, ret;
+	int ret;
 	struct storage_user user;
-	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 2, 2, pos, &count)) != CTL_EXIT_OK ||
-	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+	if ((ret = ctl_user_args(ctx, argc, argv, 2, 2, pos, &user)) != CTL_EXIT_OK)
 		return ret;
 	explicit_bzero(user.password_hash, sizeof(user.password_hash));
 	const char *dir = pos[1];

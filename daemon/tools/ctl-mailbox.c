@@ -49,10 +49,9 @@ int ctl_mailboxes_sorted(struct ctl_context *ctx, int64_t user_id, struct ctl_ma
 int ctl_mailbox_list(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *pos[1];
-	int count, ret;
+	int ret;
 	struct storage_user user;
-	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 1, 1, pos, &count)) != CTL_EXIT_OK ||
-	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+	if ((ret = ctl_user_args(ctx, argc, argv, 1, 1, pos, &user)) != CTL_EXIT_OK)
 		return ret;
 
 	struct ctl_mailbox_rows list;
@@ -92,10 +91,9 @@ static int ctl_mailbox_result(struct ctl_context *ctx, enum storage_result res, 
 int ctl_mailbox_create(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *pos[2];
-	int count, ret;
+	int ret;
 	struct storage_user user;
-	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 2, 2, pos, &count)) != CTL_EXIT_OK ||
-	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+	if ((ret = ctl_user_args(ctx, argc, argv, 2, 2, pos, &user)) != CTL_EXIT_OK)
 		return ret;
 	const char *error = NULL;
 	enum storage_result res = storage_mailbox_create(ctx->conn, user.id, pos[1], NULL, &error);
@@ -105,10 +103,9 @@ int ctl_mailbox_create(struct ctl_context *ctx, int argc, char **argv)
 int ctl_mailbox_delete(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *pos[2];
-	int count, ret;
+	int ret;
 	struct storage_user user;
-	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 2, 2, pos, &count)) != CTL_EXIT_OK ||
-	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+	if ((ret = ctl_user_args(ctx, argc, argv, 2, 2, pos, &user)) != CTL_EXIT_OK)
 		return ret;
 	const char *error = NULL;
 	enum storage_result res = storage_mailbox_delete(ctx->conn, user.id, pos[1], &error);
@@ -118,10 +115,9 @@ int ctl_mailbox_delete(struct ctl_context *ctx, int argc, char **argv)
 int ctl_mailbox_rename(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *pos[3];
-	int count, ret;
+	int ret;
 	struct storage_user user;
-	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 3, 3, pos, &count)) != CTL_EXIT_OK ||
-	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+	if ((ret = ctl_user_args(ctx, argc, argv, 3, 3, pos, &user)) != CTL_EXIT_OK)
 		return ret;
 	const char *error = NULL;
 	enum storage_result res = storage_mailbox_rename(ctx->conn, user.id, pos[1], pos[2], &error);

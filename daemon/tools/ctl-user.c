@@ -122,10 +122,9 @@ int ctl_user_del(struct ctl_context *ctx, int argc, char **argv)
 int ctl_user_passwd(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *pos[1];
-	int count, ret;
+	int ret;
 	struct storage_user user;
-	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 1, 1, pos, &count)) != CTL_EXIT_OK ||
-	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+	if ((ret = ctl_user_args(ctx, argc, argv, 1, 1, pos, &user)) != CTL_EXIT_OK)
 		return ret;
 	char *hash = NULL;
 	if ((ret = ctl_user_new_hash(ctx, &hash)) != CTL_EXIT_OK)
@@ -227,10 +226,9 @@ static void ctl_count_mailbox(const struct storage_mailbox *mailbox, void *conte
 int ctl_user_show(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *pos[1];
-	int count, ret;
+	int ret;
 	struct storage_user user;
-	if ((ret = ctl_parse_args(ctx, argc, argv, NULL, 0, 1, 1, pos, &count)) != CTL_EXIT_OK ||
-	    (ret = ctl_user_lookup(ctx, pos[0], &user)) != CTL_EXIT_OK)
+	if ((ret = ctl_user_args(ctx, argc, argv, 1, 1, pos, &user)) != CTL_EXIT_OK)
 		return ret;
 	struct ctl_mailbox_count mc = { 0 };
 	const char *error = NULL;

@@ -129,33 +129,11 @@ static void test_attrs_missing_mailbox(void **state)
 	buf_free(&got);
 }
 
-static int setup_sqlite(void **state)
-{
-	return env_setup(state, false, false, false);
-}
-
-static int setup_pgsql(void **state)
-{
-	return env_setup(state, true, false, false);
-}
-
-#define ATTRS_TESTS(setup)                                                               \
-	cmocka_unit_test_setup_teardown(test_attrs, setup, env_teardown),               \
-	cmocka_unit_test_setup_teardown(test_attrs_missing_mailbox, setup, env_teardown)
-
 int main(void)
 {
-	const struct CMUnitTest sqlite_tests[] = { ATTRS_TESTS(setup_sqlite) };
-	const struct CMUnitTest pgsql_tests[] = { ATTRS_TESTS(setup_pgsql) };
-	int failed;
-	mime_init();
-	failed = cmocka_run_group_tests_name("mail attrs on sqlite", sqlite_tests, NULL, NULL);
-	const char *uri = getenv("TANDEM_TEST_PGSQL_URI");
-	if (uri != NULL && uri[0] != '\0')
-		failed += cmocka_run_group_tests_name("mail attrs on pgsql", pgsql_tests, NULL,
-						      NULL);
-	else
-		print_message("mail attrs on pgsql: skipped (TANDEM_TEST_PGSQL_URI is not set)\n");
-	mime_deinit();
-	return failed == 0 ? 0 : 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attrs),
+		cmocka_unit_test(test_attrs_missing_mailbox),
+	};
+	return env_run_tests("mail attrs", tests);
 }

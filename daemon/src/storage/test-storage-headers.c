@@ -122,33 +122,11 @@ static void test_header_fields_errors(void **state)
 	}
 }
 
-static int setup_sqlite(void **state)
-{
-	return env_setup(state, false, false, false);
-}
-
-static int setup_pgsql(void **state)
-{
-	return env_setup(state, true, false, false);
-}
-
-#define HEADER_TESTS(setup)                                                              \
-	cmocka_unit_test_setup_teardown(test_header_fields, setup, env_teardown),       \
-	cmocka_unit_test_setup_teardown(test_header_fields_errors, setup, env_teardown)
-
 int main(void)
 {
-	const struct CMUnitTest sqlite_tests[] = { HEADER_TESTS(setup_sqlite) };
-	const struct CMUnitTest pgsql_tests[] = { HEADER_TESTS(setup_pgsql) };
-	int failed;
-	mime_init();
-	failed = cmocka_run_group_tests_name("header fields on sqlite", sqlite_tests, NULL, NULL);
-	const char *uri = getenv("TANDEM_TEST_PGSQL_URI");
-	if (uri != NULL && uri[0] != '\0')
-		failed += cmocka_run_group_tests_name("header fields on pgsql", pgsql_tests, NULL,
-						      NULL);
-	else
-		print_message("header fields on pgsql: skipped (TANDEM_TEST_PGSQL_URI is not set)\n");
-	mime_deinit();
-	return failed == 0 ? 0 : 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_fields),
+		cmocka_unit_test(test_header_fields_errors),
+	};
+	return env_run_tests("header fields", tests);
 }
