@@ -6,6 +6,7 @@
 #   make fuzz     run the libFuzzer targets for a bounded time (clang)
 #   make bench    LMTP and IMAP benchmarks against Dovecot (tests/bench/)
 #   make image    the appliance node image, build/image/root.img (image/README.md)
+#   make check-ha the two-node appliance suite (tests/ha: make image, two UML guests)
 
 BUILD ?= build
 SAN ?=
@@ -39,7 +40,7 @@ CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out daemon/tools/tandemctl.
 TESTS := $(patsubst daemon/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 FUZZ_REPLAY := $(patsubst daemon/src/%.c,$(BUILD)/replay/%,$(FUZZ_SRCS))
 
-.PHONY: all deps deps-quiet run check check-unit check-valgrind fuzz bench clean tests image
+.PHONY: all deps deps-quiet run check check-ha check-unit check-valgrind fuzz bench clean tests image
 all: deps-quiet $(BUILD)/tandemd $(BUILD)/tandemctl
 
 deps:
@@ -85,6 +86,10 @@ run: all
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 NODEPS=1 tests
 	@BUILD=build/asan tests/run-tests.sh
+
+# The two-node appliance suite only: make image, two guests (tests/ha).
+check-ha: deps
+	@BUILD=build/asan tests/run-tests.sh ha
 
 check-unit: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 NODEPS=1 tests

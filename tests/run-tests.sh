@@ -7,7 +7,9 @@
 # quota-grace.bats) run twice: on SQLite, then on a scratch PostgreSQL server
 # (their tests marked "[pgsql]"); set TANDEM_TEST_PGSQL=no to skip that
 # second pass.
-# Usage: tests/run-tests.sh [unit|bats|all] [bats files...]
+# The two-node appliance suite (tests/ha) runs alone in "ha" (make
+# check-ha); TANDEM_TEST_HA=no skips it.
+# Usage: tests/run-tests.sh [unit|bats|ha|all] [bats files...]
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build/asan}
@@ -112,7 +114,8 @@ bats_pass() {
 	shift
 	# a private file while counting (several runs may share $BUILD), then
 	# the usual name
-	local final="$log_dir/bats${label:+-pgsql}.tap"
+	local tag=${label//[^a-z]/}
+	local final="$log_dir/bats${tag:+-$tag}.tap"
 	out="$final.$$"
 	: >"$out"
 	bats --tap "$@" 2>&1 | tee "$out" | while IFS= read -r line; do
@@ -180,11 +183,23 @@ run_bats() {
 	bats_pgsql_pass "${files[@]}"
 }
 
+# The two-node appliance suite (tests/ha/appliance.bats): builds the node
+# image (make image, plain build) and boots two guests (about 25 minutes);
+# on its own, so nothing else runs beside the guests. It skips, saying why,
+# where it cannot run.
+run_ha() {
+	local start=$SECONDS
+	echo "ha: the two-node suite (make image, two User-Mode Linux nodes; tests/ha)"
+	bats_pass "[ha] " tests/ha/appliance.bats
+	echo "ha: took $((SECONDS - start)) s; outages: build/ha/outages.txt"
+}
+
 case "$what" in
 unit) run_unit; run_replay ;;
 bats) run_bats "$@" ;;
+ha) run_ha ;;
 all) run_unit; run_replay; run_bats "$@" ;;
-*) echo "usage: $0 [unit|bats|all] [bats files...]" >&2; exit 2 ;;
+*) echo "usage: $0 [unit|bats|ha|all] [bats files...]" >&2; exit 2 ;;
 esac
 
 if [ ${#failures[@]} -gt 0 ]; then

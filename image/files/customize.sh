@@ -33,7 +33,8 @@ sed -e "s|^sqlite_path = .*|sqlite_path = /srv/tandem/db/tandem.db|" \
 	-e "s|^policy_listen =.*|policy_listen = unix:$q/tandem-policy|" \
 	-e "s|^sasl_listen =.*|sasl_listen = unix:$q/tandem-auth|" \
 	-e "s|^socketmap_listen =.*|socketmap_listen = unix:$q/tandem-map|" \
-	-e "s|^tls_cert_file =.*|tls_cert_file =|" \
+	-e "s|^tls_cert_file =.*|tls_cert_file = /srv/tandem/tls/cert.pem|" \
+	-e "s|^tls_key_file =.*|tls_key_file = /srv/tandem/tls/key.pem|" \
 	-e "s|^run_user =.*|run_user = tandem|" \
 	-e "s|^log_target = .*|log_target = syslog|" \
 	/tmp/tandem.conf.example >/etc/tandem/tandem.conf
@@ -44,8 +45,9 @@ cat >>/etc/tandem/tandem.conf <<'EOF'
 # Postfix sockets are on the DRBD volume (/srv/tandem), mounted only on the
 # node that runs the service; Pacemaker (ocf:tandem:tandemd) starts tandemd.
 # The private/ directory is Postfix's (mode 0700): socket mode 0666 lets
-# Postfix's processes in, nobody else reaches it. For TLS set tls_cert_file
-# and tls_key_file to /srv/tandem/tls/cert.pem and key.pem.
+# Postfix's processes in, nobody else reaches it. TLS: the certificate and
+# key on the volume (ha/bootstrap --format makes a self-signed pair there;
+# replace them with the real ones; tandemd re-reads them on SIGHUP).
 EOF
 chmod 0644 /etc/tandem/tandem.conf
 mkdir -p /srv/tandem
@@ -95,6 +97,11 @@ EOF
 # Postfix: no build-host name inside (tandem-seed sets the node's).
 postconf -e myhostname=tandem.invalid mydestination=localhost inet_interfaces=loopback-only
 echo tandem.invalid >/etc/mailname
+
+# No resolver of the build host's: the admin's network gives one (an empty
+# file means 127.0.0.1, which answers "refused" at once rather than timing out).
+rm -f /etc/resolv.conf
+: >/etc/resolv.conf
 
 # Node-neutral: no host keys, no machine-id, a neutral host name.
 rm -f /etc/ssh/ssh_host_*
